@@ -1,0 +1,209 @@
+"""`python -m indexer build|search|stats|documents`: the command line, the only place errors become messages."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import textwrap
+from pathlib import Path
+
+from .errors import IndexerError
+from .settings import Settings
+
+
+def _settings(args) -> Settings:
+    return Settings.from_env(index=Path(args.index) if getattr(args, "index", None) else None)
+
+
+def _corpus_folders(args, settings: Settings) -> list[Path]:
+    return [Path(folder) for folder in args.corpus] if args.corpus else [settings.corpus]
+
+
+def command_build(args) -> int:
+    """Build (or refresh) the index from the corpus folders."""
+    from .building import build_index, stale_reasons
+    from .embedding import load_embedder
+
+    settings = _settings(args)
+    folders = _corpus_folders(args, settings)
+    if args.if_stale:
+        reasons = stale_reasons(folders, settings.index, settings)
+        if not reasons:
+            print(f"Index in {settings.index} is up to date.")
+            return 0
+        print("Index needs building: " + "; ".join(reasons[:5]) + (" …" if len(reasons) > 5 else ""))
+    embedder = load_embedder(settings)
+    report = build_index(folders, settings.index, embedder, settings, progress=not args.quiet)
+    for path, doc_id, count in report.documents:
+        print(f"read     {path}: {count} passages (id {doc_id})")
+    for path, reason in report.skipped:
+        print(f"skipped  {path}: {reason}")
+    print(
+        f"Indexed {len(report.documents)} documents, {report.passages} passages "
+        f"({report.embedded} embedded, {report.reused} reused); skipped {len(report.skipped)}; "
+        f"{report.seconds:.1f} s. Index: {report.build}"
+    )
+    return 1 if args.strict and report.skipped else 0
+
+
+def _searcher(settings: Settings):
+    from .embedding import load_embedder
+    from .search import Searcher
+    from .store import load_index
+
+    index = load_index(settings.index, settings)
+    return Searcher(index, load_embedder(settings), settings)
+
+
+def _filters(args):
+    from .search import Filters
+
+    return Filters(
+        authorities=tuple(args.authority or ()), doc_types=tuple(args.doc_type or ()),
+        since=args.since, until=args.until,
+    )
+
+
+def command_search(args) -> int:
+    """Answer one question, or one per line of a batch file."""
+    settings = _settings(args)
+    if not args.query and not args.batch:
+        raise IndexerError("give a question, or --batch FILE with one question per line")
+    searcher = _searcher(settings)
+    filters = _filters(args)
+    if args.batch:
+        source = sys.stdin if args.batch == "-" else open(args.batch, encoding="utf-8")
+        with source:
+            for line in source:
+                query = line.strip()
+                if query:
+                    _print_results(query, searcher.search(query, args.k, filters), args.json or True)
+        return 0
+    _print_results(args.query, searcher.search(args.query, args.k, filters), args.json)
+    return 0
+
+
+def _print_results(query: str, hits, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps({"query": query, "hits": [hit.to_json() for hit in hits]}, ensure_ascii=False))
+        return
+    if not hits:
+        print(f"No passages found for: {query}")
+        return
+    for hit in hits:
+        print(f"{hit.rank:>2}. {hit.passage.citation}  [score {hit.score:.4f}]")
+        if hit.passage.section:
+            print(f"    Section: {hit.passage.section}")
+        for line in textwrap.wrap(" ".join(hit.passage.text.split()), width=96):
+            print(f"    {line}")
+        print()
+
+
+def command_stats(args) -> int:
+    """Documents, passages, model and when the index was built."""
+    from .store import current_build, read_manifest
+
+    settings = _settings(args)
+    manifest = read_manifest(settings.index)
+    print(f"Index:      {current_build(settings.index)}")
+    print(f"Documents:  {manifest['documents']}")
+    print(f"Passages:   {manifest['passages']}")
+    print(f"Model:      {manifest['model']} ({manifest['dimensions']} dimensions)")
+    print(f"Built at:   {manifest['built_at']}")
+    print(f"Corpus:     {', '.join(manifest['corpus'])}")
+    if manifest.get("skipped"):
+        print(f"Skipped:    {len(manifest['skipped'])} files")
+    return 0
+
+
+def command_documents(args) -> int:
+    """Every indexed document with its metadata."""
+    from .store import current_build
+
+    settings = _settings(args)
+    build = current_build(settings.index)
+    if build is None:
+        raise IndexerError(f"no index in {settings.index}: run `python -m indexer build`")
+    with open(build / "documents.jsonl", encoding="utf-8") as handle:
+        records = [json.loads(line) for line in handle]
+    for record in records:
+        if args.json:
+            print(json.dumps(record, ensure_ascii=False))
+        else:
+            print(f"{record['doc_id']:<48} {record['doc_type']:<22} {record.get('date') or '':<10} "
+                  f"{record['passages']:>4} passages  {record['title']}")
+    return 0
+
+
+def command_eval(args) -> int:
+    """Score retrieval and answers against a question set (see indexer/evaluation.py)."""
+    from . import evaluation
+
+    return evaluation.run(args)
+
+
+def command_bench(args) -> int:
+    """Measure reading, embedding, building and searching (see indexer/benchmark.py)."""
+    from . import benchmark
+
+    return benchmark.run(args)
+
+
+def parser() -> argparse.ArgumentParser:
+    """The argument parser for every command."""
+    top = argparse.ArgumentParser(prog="python -m indexer", description=__doc__)
+    commands = top.add_subparsers(dest="command", required=True)
+
+    build = commands.add_parser("build", help="build or refresh the index from the corpus")
+    build.add_argument("--corpus", action="append", help="folder of documents (repeatable); default corpus/")
+    build.add_argument("--index", help="index folder; default index/")
+    build.add_argument("--if-stale", action="store_true", help="do nothing when the index is up to date")
+    build.add_argument("--strict", action="store_true", help="exit non-zero when any file is skipped")
+    build.add_argument("--quiet", action="store_true", help="no progress bars")
+    build.set_defaults(run=command_build)
+
+    search = commands.add_parser("search", help="find cited passages that answer a question")
+    search.add_argument("query", nargs="?", help="the question")
+    search.add_argument("-k", type=int, default=10, help="how many passages (default 10)")
+    search.add_argument("--authority", action="append", help="only this local authority (repeatable)")
+    search.add_argument("--doc-type", action="append", help="only this document type (repeatable)")
+    search.add_argument("--since", help="only documents dated in or after YYYY (or YYYY-MM-DD)")
+    search.add_argument("--until", help="only documents dated in or before YYYY (or YYYY-MM-DD)")
+    search.add_argument("--json", action="store_true", help="one JSON object per question")
+    search.add_argument("--batch", help="file with one question per line ('-' for standard input)")
+    search.add_argument("--index", help="index folder; default index/")
+    search.set_defaults(run=command_search)
+
+    stats = commands.add_parser("stats", help="what the index holds")
+    stats.add_argument("--index", help="index folder; default index/")
+    stats.set_defaults(run=command_stats)
+
+    documents = commands.add_parser("documents", help="list indexed documents and their metadata")
+    documents.add_argument("--json", action="store_true", help="one JSON object per document")
+    documents.add_argument("--index", help="index folder; default index/")
+    documents.set_defaults(run=command_documents)
+    evaluate = commands.add_parser("eval", help="score retrieval and answers on a question set")
+    evaluate.add_argument("questions", help="JSONL file of questions with gold snippets")
+    evaluate.add_argument("--index", help="index folder; default index/")
+    evaluate.add_argument("--corpus", action="append", help="corpus folder(s) the baselines read")
+    evaluate.add_argument("--split", help="only questions of this split (dev or heldout)")
+    evaluate.add_argument("--json", action="store_true", help="print the scores as JSON")
+    evaluate.set_defaults(run=command_eval)
+
+    bench = commands.add_parser("bench", help="measure speed and size (options: python -m indexer bench -- --help)")
+    bench.add_argument("options", nargs=argparse.REMAINDER, help="passed to the benchmark's own parser")
+    bench.set_defaults(run=command_bench)
+    return top
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run a command; an IndexerError becomes a one-line message and exit status 2."""
+    args = parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except IndexerError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:
+        return 0

@@ -1,0 +1,26 @@
+"""Exceptions the indexer raises; only the CLI and the app turn them into messages."""
+
+
+class IndexerError(Exception):
+    """Base class: the message says what went wrong and how to fix it."""
+
+
+class DocumentError(IndexerError):
+    """A file could not be read into a document (the message names the file)."""
+
+    def __init__(self, path: object, problem: str):
+        self.path = str(path)
+        self.problem = problem
+        super().__init__(f"{self.path}: {problem}")
+
+
+class IndexMissingError(IndexerError):
+    """No index exists where one was expected."""
+
+
+class IndexStaleError(IndexerError):
+    """The index was built from other files, another model or another format."""
+
+
+class ModelNotFoundError(IndexerError):
+    """The packaged embedding model is not installed."""

@@ -1,0 +1,159 @@
+"""The data that flows between stages: Document -> [Passage] -> [Hit] (stdlib only)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+# Document types a user can filter by; the metadata file may use any of these.
+DOC_TYPES = (
+    "inspection report",
+    "focused visit letter",
+    "monitoring visit letter",
+    "inspection letter",
+    "joint targeted area inspection",
+    "improvement plan",
+    "council report",
+    "document",
+)
+
+# Judgement areas of an Ofsted ILACS report, as stored on passages and in grades.
+JUDGEMENT_AREAS = (
+    "overall effectiveness",
+    "leaders",
+    "help and protection",
+    "children in care",
+    "care leavers",
+)
+
+
+@dataclass(frozen=True)
+class Block:
+    """One unit of layout in Document.text: a heading, paragraph, bullet item or table row."""
+
+    start: int
+    end: int
+    kind: str  # heading | paragraph | bullet | row
+
+
+@dataclass(frozen=True)
+class Document:
+    """One source file, read and repaired, with what is known about it."""
+
+    doc_id: str
+    path: str
+    title: str
+    authority: str | None
+    doc_type: str
+    date: str | None  # ISO date the document is cited by (publication or letter date)
+    text: str  # repaired full text: passages point into it by character offsets
+    blocks: tuple[Block, ...] = ()  # layout units, in order, covering the text
+    page_starts: tuple[int, ...] = ()  # offset in `text` where each page begins
+    source: str | None = None  # who published it, e.g. "Ofsted" or "Oldham Council"
+    checksum: str = ""  # sha256 of the file's bytes
+    inspection_start: str | None = None
+    inspection_end: str | None = None
+    lead_inspector: str | None = None
+    framework: str | None = None  # e.g. "standard", "short", "focused visit"
+    grades: dict[str, str] = field(default_factory=dict)  # judgement area -> grade
+
+    def page_at(self, offset: int) -> int | None:
+        """The 1-based page holding character `offset`, or None for documents without pages."""
+        if not self.page_starts:
+            return None
+        page = 0
+        for number, start in enumerate(self.page_starts):
+            if start <= offset:
+                page = number
+            else:
+                break
+        return page + 1
+
+    def describe(self) -> dict[str, Any]:
+        """Everything but the text: what `documents --json` and documents.jsonl hold."""
+        record = asdict(self)
+        for bulky in ("text", "blocks", "page_starts"):
+            record.pop(bulky)
+        return record
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A paragraph-level, citable piece of a document."""
+
+    passage_id: str  # "<doc_id>/<ordinal>", stable while the document is unchanged
+    doc_id: str
+    title: str
+    authority: str | None
+    doc_type: str
+    date: str | None
+    section: str | None  # nearest heading above the passage
+    paragraph: str | None  # the document's own number: "31", "1.1"; None if unnumbered
+    page: int | None  # 1-based page where the passage starts (None where pages are unknown)
+    text: str  # what is shown and quoted: verbatim, table rows labelled by column
+    start: int  # character span of the passage in Document.text
+    end: int
+    kind: str = "paragraph"  # paragraph | bullet | table row | text
+    judgement_area: str | None = None  # ILACS judgement the passage sits under
+    page_end: int | None = None  # last page, when the passage runs over a page break
+    source: str | None = None
+
+    @property
+    def citation(self) -> str:
+        """A ready-to-paste citation, e.g. 'Ofsted, Oldham inspection ... (Jan 2019), para 31, p. 9'."""
+        return format_citation(self)
+
+
+def format_date(iso: str | None) -> str | None:
+    """'2019-03-04' -> 'Mar 2019'; partial dates are shown as far as they go."""
+    if not iso:
+        return None
+    months = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()
+    parts = iso.split("-")
+    if len(parts) >= 2 and parts[1].isdigit() and 1 <= int(parts[1]) <= 12:
+        return f"{months[int(parts[1]) - 1]} {parts[0]}"
+    return parts[0]
+
+
+def format_citation(passage: Passage) -> str:
+    """Source, title (date), section-free locator: paragraph and page where known."""
+    head = passage.title
+    if passage.source and not head.lower().startswith(passage.source.lower()):
+        head = f"{passage.source}, {head}"
+    when = format_date(passage.date)
+    parts = [f"{head} ({when})" if when else head]
+    if passage.paragraph:
+        parts.append(f"para {passage.paragraph}")
+    if passage.page is not None:
+        if passage.page_end and passage.page_end != passage.page:
+            parts.append(f"pp. {passage.page}–{passage.page_end}")
+        else:
+            parts.append(f"p. {passage.page}")
+    return ", ".join(parts)
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A passage found for a question, with its score and the sentences that answer it."""
+
+    passage: Passage
+    score: float
+    rank: int = 0
+    highlights: tuple[tuple[int, int], ...] = ()  # character spans in passage.text
+    also_in: tuple[str, ...] = ()  # citations of verbatim copies in other documents
+    dense_score: float | None = None
+    lexical_score: float | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The flat JSON object the CLI prints and the app exports."""
+        record = asdict(self.passage)
+        record.update(
+            score=round(self.score, 6),
+            rank=self.rank,
+            citation=self.passage.citation,
+            highlights=[list(span) for span in self.highlights],
+            also_in=list(self.also_in),
+            dense_score=self.dense_score,
+            lexical_score=self.lexical_score,
+        )
+        return record

@@ -1,0 +1,328 @@
+"""read_document(path) -> Document: the only file and PDF I/O, and the repair of what extraction breaks."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import DocumentError
+from .passages import Block, Document
+
+SUPPORTED_SUFFIXES = (".txt", ".pdf")
+MAX_FILE_BYTES = 200 * 1024 * 1024
+
+# Bullet glyphs seen in extracted text: PDF symbol fonts map them to private-use code points.
+BULLET = re.compile(r"^\s*(?:(?:[-•◼▪■●○◦‣∙·*]|[\uf000-\uf0ff])\s+)+")
+NUMBERED = re.compile(r"^\d{1,3}\.(?:\d{1,3}\.?)*\s*$")  # a paragraph number alone on its line
+SENTENCE_END = re.compile(r"[.!?:;)\]\"'’”]\s*$")
+HEADING_MAX_WORDS = 30
+TEXT_PAGE_MAX_CHARS = 6000  # a page of A4 prose holds about 3,000 characters
+
+
+@dataclass
+class _Unit:
+    """A block under construction: its text, kind and the page it starts on."""
+
+    text: str
+    kind: str
+    page: int
+    page_breaks: list[tuple[int, int]]  # (offset within text, page) where a later page begins
+
+
+def file_checksum(path: Path) -> str:
+    """sha256 of a file's bytes."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def read_document(path: str | Path, doc_id: str | None = None) -> Document:
+    """Read a .txt or .pdf file into a Document with repaired text, layout blocks and page offsets.
+
+    Metadata (title, authority, dates) is left for `metadata.describe_document` to fill in.
+    Raises DocumentError naming the file and the problem.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise DocumentError(path, "no such file")
+    suffix = path.suffix.lower()
+    if suffix not in SUPPORTED_SUFFIXES:
+        raise DocumentError(path, f"unsupported file type '{suffix or '(none)'}'; supported: {', '.join(SUPPORTED_SUFFIXES)}")
+    size = path.stat().st_size
+    if size == 0:
+        raise DocumentError(path, "empty file")
+    if size > MAX_FILE_BYTES:
+        raise DocumentError(path, f"file is {size / 1e6:.0f} MB, over the {MAX_FILE_BYTES / 1e6:.0f} MB limit")
+    pages = _read_pdf_pages(path) if suffix == ".pdf" else _read_text_pages(path)
+    units = _join_across_pages(pages)
+    text, blocks, page_starts = _assemble(units, len(pages))
+    if len(pages) == 1 and suffix != ".pdf":
+        page_starts = []  # a text file without page breaks has no page numbers to cite
+    if not text.strip():
+        raise DocumentError(path, "no text found")
+    return Document(
+        doc_id=doc_id or path.stem,
+        path=str(path),
+        title=path.stem,
+        authority=None,
+        doc_type="document",
+        date=None,
+        text=text,
+        blocks=tuple(blocks),
+        page_starts=tuple(page_starts),
+        checksum=file_checksum(path),
+    )
+
+
+# --- plain text -------------------------------------------------------------------------
+
+
+def decode_text(path: Path, data: bytes) -> str:
+    """Decode bytes as UTF-8, else Windows-1252, refusing binary data."""
+    if b"\x00" in data[:65536]:
+        raise DocumentError(path, "binary data, not text (it contains NUL bytes)")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        # Windows-1252 is a superset of Latin-1's printable range and what Office saves on Windows.
+        text = data.decode("cp1252", errors="replace")
+    control = sum(1 for ch in text[:65536] if ord(ch) < 32 and ch not in "\t\n\r\f")
+    if control > 0.01 * min(len(text), 65536):
+        raise DocumentError(path, "binary data, not text (too many control characters)")
+    return text
+
+
+def _read_text_pages(path: Path) -> list[list[_Unit]]:
+    text = decode_text(path, path.read_bytes()).replace("\r\n", "\n").replace("\r", "\n")
+    # Text exported from PDFs shows a page break as a form feed or a run of blank lines. Runs of
+    # blank lines are trusted as page breaks only when they come at a page-like rate; otherwise the
+    # text is one page and its passages get no page numbers rather than wrong ones.
+    raw_pages = re.split(r"\f|\n[ \t]*\n(?:[ \t]*\n)+", text)
+    if "\f" not in text and (len(raw_pages) < 3 or len(text) / len(raw_pages) > TEXT_PAGE_MAX_CHARS):
+        raw_pages = ["\n\n".join(raw_pages)]
+    pages = []
+    for number, raw in enumerate(raw_pages, start=1):
+        units: list[_Unit] = []
+        for chunk in re.split(r"\n[ \t]*\n", raw):
+            units.extend(_units_from_lines(chunk.split("\n"), number))
+        pages.append(units)
+    return pages
+
+
+def _units_from_lines(lines: list[str], page: int) -> list[_Unit]:
+    """Split a blank-line-separated chunk into units: bullets, table rows, numbered paragraphs, prose."""
+    units: list[_Unit] = []
+    for line in lines:
+        if not line.strip():
+            continue
+        if "\t" in line.strip("\t ") or (line.startswith("\t") and line.strip()):
+            units.append(_Unit(line.rstrip(), "row", page, []))
+            continue
+        bullet = BULLET.match(line)
+        stripped = line[bullet.end():] if bullet else line.strip()
+        if bullet:
+            units.append(_Unit(stripped.strip(), "bullet", page, []))
+        elif units and units[-1].kind in ("paragraph", "bullet") and not _starts_new(stripped):
+            units[-1].text = _join_lines(units[-1].text, stripped.strip())  # a hard-wrapped line
+        else:
+            units.append(_Unit(stripped.strip(), "paragraph", page, []))
+    for unit in units:
+        if unit.kind == "paragraph" and _looks_like_heading(unit.text):
+            unit.kind = "heading"
+    return units
+
+
+def _starts_new(line: str) -> bool:
+    return bool(re.match(r"\s*\d{1,3}(?:\.\d{1,3})*\.?\s", line))
+
+
+def _looks_like_heading(text: str) -> bool:
+    """A short line with no closing punctuation, or an Ofsted judgement heading with its grade."""
+    if re.search(r":\s*(?:outstanding|good|requires improvement(?: to be good)?|inadequate)\s*$", text, re.I):
+        return len(text.split()) <= HEADING_MAX_WORDS
+    words = text.split()
+    if not words or len(words) > 12 or text.rstrip().endswith(","):
+        return False
+    if SENTENCE_END.search(text) and not (text.rstrip().endswith("?") and len(words) <= 8):
+        return False
+    label = text.split(":", 1)[0]
+    if ":" in text and len(label.split()) < 3:  # "Lead inspector: …" is a field, not a heading
+        return False
+    return words[0][0].isupper() or words[0][0].isdigit()
+
+
+# --- PDF --------------------------------------------------------------------------------
+
+
+def _read_pdf_pages(path: Path) -> list[list[_Unit]]:
+    import pymupdf  # imported here so that text-only use never loads it
+
+    try:
+        pdf = pymupdf.open(path)
+    except Exception as error:  # pymupdf raises several types for damaged files
+        raise DocumentError(path, f"not a readable PDF (corrupt or truncated): {error}") from None
+    with pdf:
+        if pdf.needs_pass:
+            raise DocumentError(path, "the PDF is encrypted (password-protected); save an unprotected copy")
+        try:
+            raw_pages = [_pdf_page_blocks(page) for page in pdf]
+        except Exception as error:
+            raise DocumentError(path, f"not a readable PDF (corrupt or truncated): {error}") from None
+    if not any(text.strip() for page in raw_pages for text, *_ in page):
+        raise DocumentError(path, "the PDF has no text layer (a scan?): it needs OCR before it can be indexed")
+    furniture = _running_furniture(raw_pages)
+    pages = []
+    for number, blocks in enumerate(raw_pages, start=1):
+        units: list[_Unit] = []
+        for text, lines, bold, in_margin in blocks:
+            key = _furniture_key(text)
+            if in_margin and (key in furniture or re.fullmatch(r"#*", key)):
+                continue
+            units.extend(_units_from_pdf_block(lines, bold, number))
+        pages.append(units)
+    return pages
+
+
+def _pdf_page_blocks(page) -> list[tuple[str, list[str], bool, bool]]:
+    """(text, lines, all-bold, in top/bottom margin) for each text block of a page, in reading order."""
+    height = page.rect.height
+    out = []
+    for block in page.get_text("dict", sort=True)["blocks"]:
+        if block.get("type") != 0:
+            continue
+        lines, bold_chars, chars = [], 0, 0
+        for line in block["lines"]:
+            text = "".join(span["text"] for span in line["spans"])
+            for span in line["spans"]:
+                n = len(span["text"].strip())
+                chars += n
+                if span["flags"] & 16 or "bold" in span["font"].lower():
+                    bold_chars += n
+            lines.append(text)  # a blank line inside a block still separates paragraphs
+        if not any(line.strip() for line in lines):
+            continue
+        y0, y1 = block["bbox"][1], block["bbox"][3]
+        in_margin = y1 < 0.09 * height or y0 > 0.91 * height
+        out.append(("\n".join(lines), lines, chars > 0 and bold_chars >= 0.8 * chars, in_margin))
+    return out
+
+
+def _furniture_key(text: str) -> str:
+    return re.sub(r"\d+", "#", re.sub(r"\s+", " ", text)).strip()
+
+
+def _running_furniture(pages: list[list[tuple[str, list[str], bool, bool]]]) -> set[str]:
+    """Texts in the page margins that repeat on many pages: running headers and footers."""
+    seen: Counter[str] = Counter()
+    for page in pages:
+        seen.update({_furniture_key(text) for text, _, _, margin in page if margin})
+    threshold = max(2, len(pages) // 3)
+    return {key for key, n in seen.items() if n >= threshold}
+
+
+def _units_from_pdf_block(lines: list[str], bold: bool, page: int) -> list[_Unit]:
+    """One PDF block -> units: a paragraph number on its own line joins the text after it."""
+    units: list[_Unit] = []
+    open_unit = False  # False after a blank line: the next line starts a new unit
+    for raw in lines:
+        line = raw.strip()
+        if not line:
+            open_unit = False
+            continue
+        bullet = BULLET.match(raw)
+        if bullet:
+            units.append(_Unit(raw[bullet.end():].strip(), "bullet", page, []))
+        elif NUMBERED.match(line):
+            units.append(_Unit(line, "paragraph", page, []))
+        elif open_unit and NUMBERED.match(units[-1].text):
+            units[-1].text = f"{units[-1].text} {line}"
+        elif open_unit:
+            units[-1].text = _join_lines(units[-1].text, line)
+        else:
+            units.append(_Unit(line, "paragraph", page, []))
+        open_unit = True
+    if bold and len(units) == 1 and units[0].kind == "paragraph" and len(units[0].text.split()) <= HEADING_MAX_WORDS:
+        units[0].kind = "heading"
+    return units
+
+
+# --- repair and assembly ----------------------------------------------------------------
+
+
+def _join_lines(left: str, right: str) -> str:
+    """Join two wrapped lines; a line-end hyphen is kept (these documents hyphenate compounds, not syllables)."""
+    left = left.rstrip()
+    if re.search(r"[A-Za-z]-$", left) and right[:1].islower():
+        return left + right
+    return f"{left} {right}"
+
+
+def _is_continuation(previous: _Unit, unit: _Unit) -> bool:
+    """True when `unit` carries on the sentence `previous` left unfinished at a page break."""
+    if previous.kind not in ("paragraph", "bullet") or unit.kind != "paragraph":
+        return False
+    if SENTENCE_END.search(previous.text) or NUMBERED.match(previous.text):
+        return False
+    first = unit.text[:1]
+    return first.islower() or first in "(,;–-" or (first.isdigit() and not _starts_new(unit.text))
+
+
+def _join_across_pages(pages: list[list[_Unit]]) -> list[_Unit]:
+    """Flatten pages into units, re-joining sentences cut by a page or block break.
+
+    A unit that starts in lower case after one left unfinished carries it on: a sentence cut by a
+    page break, or a bullet's second line that the PDF put in a block of its own.
+    """
+    units: list[_Unit] = []
+    for page in pages:
+        for index, unit in enumerate(page):
+            if units and _is_continuation(units[-1], unit):
+                previous = units[-1]
+                joined = _join_lines(previous.text, unit.text)
+                if index == 0:
+                    previous.page_breaks.append((len(joined) - len(unit.text), unit.page))
+                previous.text = joined
+            else:
+                units.append(unit)
+    return units
+
+
+def _assemble(units: list[_Unit], page_count: int) -> tuple[str, list[Block], list[int]]:
+    """Lay units out as text separated by blank lines; return text, blocks and page start offsets."""
+    parts: list[str] = []
+    blocks: list[Block] = []
+    page_starts = [0] * page_count
+    seen_pages: set[int] = set()
+    offset = 0
+    for unit in units:
+        text = re.sub(r"[ \t]+", " ", unit.text).strip() if unit.kind != "row" else unit.text.rstrip()
+        if not text:
+            continue
+        if unit.page not in seen_pages:
+            for page in range(1, unit.page + 1):
+                if page not in seen_pages:
+                    page_starts[page - 1] = offset
+                    seen_pages.add(page)
+        for at, page in unit.page_breaks:
+            # the break position was measured before white space was folded: find it again
+            position = offset + min(len(text), _position_after_fold(unit.text, at))
+            for missing in range(1, page + 1):
+                if missing not in seen_pages:
+                    page_starts[missing - 1] = position
+                    seen_pages.add(missing)
+        blocks.append(Block(offset, offset + len(text), unit.kind))
+        parts.append(text)
+        offset += len(text) + 2
+    for page in range(1, page_count + 1):  # pages with no text of their own start where the next text does
+        if page not in seen_pages:
+            page_starts[page - 1] = offset
+    return "\n\n".join(parts), blocks, page_starts
+
+
+def _position_after_fold(text: str, at: int) -> int:
+    return len(re.sub(r"[ \t]+", " ", text[:at]).lstrip())
