@@ -11,10 +11,10 @@ from pathlib import Path
 
 import numpy as np
 
-from .embedding import Embedder, embedding_text
+from .embedding import Embedder
 from .errors import DocumentError, IndexerError
 from .metadata import METADATA_FILE, describe_document, read_metadata_file
-from .passages import Document, Passage
+from .passages import Document, Passage, embedding_text, lexical_text
 from .reading import SUPPORTED_SUFFIXES, file_checksum, read_document
 from .settings import FORMAT_VERSION, Settings
 from .splitting import split_passages
@@ -182,7 +182,8 @@ def build_index(folders: list[Path], index_folder: Path, embedder: Embedder, set
         "skipped": [{"path": path, "reason": reason} for path, reason in report.skipped],
     }
     records = [{**document.describe(), "passages": counts[document.doc_id]} for document in documents]
-    build = write_index(Path(index_folder), manifest, records, passages, vectors, texts, keys)
+    lexical = [lexical_text(passage) for passage in passages]
+    build = write_index(Path(index_folder), manifest, records, passages, vectors, lexical, keys)
     report.build = build
     report.seconds = time.perf_counter() - started
     return report

@@ -10,7 +10,6 @@ from typing import Protocol
 import numpy as np
 
 from .errors import ModelNotFoundError
-from .passages import Passage
 from .settings import Settings
 
 DIMENSIONS = 384
@@ -25,12 +24,6 @@ class Embedder(Protocol):
     def encode(self, texts: list[str], progress: bool = False) -> np.ndarray: ...
 
     def token_count(self, text: str) -> int: ...
-
-
-def embedding_text(passage: Passage) -> str:
-    """What is embedded for a passage: its document title and section heading give the words context."""
-    context = " — ".join(part for part in (passage.title, passage.section) if part)
-    return f"{context}\n{passage.text}" if context else passage.text
 
 
 def model_path() -> str:

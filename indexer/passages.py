@@ -157,3 +157,14 @@ class Hit:
             lexical_score=self.lexical_score,
         )
         return record
+
+
+def embedding_text(passage: Passage) -> str:
+    """What is embedded for a passage: its document title and section heading give the words context."""
+    context = " — ".join(part for part in (passage.title, passage.section) if part)
+    return f"{context}\n{passage.text}" if context else passage.text
+
+
+def lexical_text(passage: Passage) -> str:
+    """What the BM25 index reads for a passage."""
+    return embedding_text(passage)
