@@ -1,12 +1,21 @@
-"""build_index(corpus folders) -> a new index: read, describe, split, embed what is new, store."""
+"""build_index(corpus folders) -> a new index: read, describe, split, embed what is new, store.
+
+Builds are incremental: a file whose bytes and metadata row are unchanged keeps its document id,
+passages and vectors from the current build, and only passages whose embedded text is new are
+embedded. Files added with `add` and documents taken out with `remove` are remembered in the
+manifest, so later builds of the same folders keep them that way.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import time
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from multiprocessing import get_context
 from pathlib import Path
 
 import numpy as np
@@ -14,29 +23,53 @@ import numpy as np
 from .embedding import Embedder
 from .errors import DocumentError, IndexerError
 from .metadata import METADATA_FILE, describe_document, read_metadata_file
-from .passages import Document, Passage, embedding_text, lexical_text
+from .passages import Passage, embedding_text, lexical_text
 from .reading import SUPPORTED_SUFFIXES, file_checksum, read_document
 from .settings import FORMAT_VERSION, Settings
 from .splitting import split_passages
 from .store import current_build, read_manifest, write_index
 
 IGNORED_NAMES = {METADATA_FILE, "README.md", "readme.md", ".gitkeep", ".DS_Store"}
+PARALLEL_READING_FROM = 8  # files to read before a second process pays for its start-up
 
 
 @dataclass
 class BuildReport:
-    """What a build read, skipped and embedded."""
+    """What a build read, reused, skipped and embedded."""
 
     documents: list[tuple[str, str, int]] = field(default_factory=list)  # (path, doc_id, passages)
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
+    read: int = 0  # files read and split afresh
+    reused_files: int = 0  # unchanged files taken from the previous build
     embedded: int = 0
-    reused: int = 0
+    reused: int = 0  # passages whose vectors were reused
     seconds: float = 0.0
     build: Path | None = None
 
     @property
     def passages(self) -> int:
         return sum(count for _, _, count in self.documents)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Which files an index is built from: corpus folders, plus files added, minus files removed."""
+
+    folders: tuple[Path, ...]
+    added: tuple[Path, ...] = ()
+    removed: tuple[Path, ...] = ()
+
+    def files(self) -> list[Path]:
+        """Every file to consider, in a stable order: folder files sorted, then added files."""
+        removed = {str(path) for path in self.removed}
+        chosen = [path for path in corpus_files(list(self.folders)) + list(self.added)
+                  if str(path.resolve()) not in removed]
+        seen, unique = set(), []
+        for path in chosen:
+            if str(path.resolve()) not in seen:
+                seen.add(str(path.resolve()))
+                unique.append(path)
+        return unique
 
 
 def corpus_files(folders: list[Path]) -> list[Path]:
@@ -52,7 +85,29 @@ def corpus_files(folders: list[Path]) -> list[Path]:
     return files
 
 
-def _metadata_checksums(folders: list[Path]) -> dict[str, str]:
+def plan_from_manifest(folders: list[Path] | None, index_folder: Path, default: Path) -> Plan:
+    """The plan of the current index, for the given folders (or the index's own, or the default)."""
+    try:
+        manifest = read_manifest(index_folder)
+    except IndexerError:
+        manifest = {}
+    indexed_folders = [Path(folder) for folder in manifest.get("corpus", [])]
+    chosen = [Path(folder) for folder in folders] if folders else (indexed_folders or [default])
+    if [str(folder.resolve()) for folder in chosen] != [str(folder) for folder in indexed_folders]:
+        return Plan(tuple(chosen))  # other folders: what was added or removed before does not carry over
+    return Plan(tuple(chosen), tuple(Path(p) for p in manifest.get("added", [])),
+                tuple(Path(p) for p in manifest.get("removed", [])))
+
+
+def _metadata_rows(folders) -> dict[str, dict[str, str]]:
+    rows = {}
+    for folder in folders:
+        for name, row in read_metadata_file(Path(folder)).items():
+            rows[str((Path(folder) / name).resolve())] = row
+    return rows
+
+
+def _metadata_checksums(folders) -> dict[str, str]:
     return {str(Path(folder) / METADATA_FILE): file_checksum(Path(folder) / METADATA_FILE)
             for folder in folders if (Path(folder) / METADATA_FILE).is_file()}
 
@@ -70,8 +125,10 @@ def stale_reasons(folders: list[Path], index_folder: Path, settings: Settings) -
             reasons.append(f"{key} is {manifest.get(key)!r}, settings say {want!r}")
     if manifest.get("corpus") != [str(Path(folder).resolve()) for folder in folders]:
         reasons.append("built from other corpus folders")
+        return reasons
+    plan = plan_from_manifest(folders, index_folder, folders[0])
     indexed = manifest.get("files", {})
-    present = {str(path.resolve()): path for path in corpus_files(folders)}
+    present = {str(path.resolve()): path for path in plan.files()}
     for name in sorted(set(present) - set(indexed)):
         reasons.append(f"new file {name}")
     for name in sorted(set(indexed) - set(present)):
@@ -94,97 +151,176 @@ def embed_key(model: str, text: str) -> str:
     return hashlib.sha256(f"{model}\x00{text}".encode()).hexdigest()
 
 
-def _previous_vectors(index_folder: Path, model: str) -> dict[str, np.ndarray]:
-    """Vectors of the current build by embed key, so unchanged passages are not embedded again."""
+def _row_checksum(row: dict | None) -> str:
+    return hashlib.sha256(json.dumps(row or {}, sort_keys=True).encode()).hexdigest()[:16]
+
+
+@dataclass
+class _Previous:
+    """What the current build can lend the next one."""
+
+    records: dict[str, dict]  # resolved path -> document record
+    passages: dict[str, list[Passage]]  # doc_id -> passages
+    vectors: dict[str, np.ndarray]  # embed key -> vector
+
+
+def _previous_build(index_folder: Path, model: str, max_tokens: int) -> _Previous:
+    empty = _Previous({}, {}, {})
     build = current_build(index_folder)
     if build is None:
-        return {}
+        return empty
     try:
         manifest = json.loads((build / "manifest.json").read_text(encoding="utf-8"))
-        if manifest.get("model") != model:
-            return {}
+        if (manifest.get("model"), manifest.get("format_version"), manifest.get("max_passage_tokens")) != (
+                model, FORMAT_VERSION, max_tokens):
+            return empty
+        with open(build / "documents.jsonl", encoding="utf-8") as handle:
+            records = [json.loads(line) for line in handle]
+        passages: dict[str, list[Passage]] = {}
+        with open(build / "passages.jsonl", encoding="utf-8") as handle:
+            for line in handle:
+                passage = Passage(**json.loads(line))
+                passages.setdefault(passage.doc_id, []).append(passage)
         keys = json.loads((build / "embed_keys.json").read_text(encoding="utf-8"))
         vectors = np.load(build / "vectors.npy")
-    except (OSError, ValueError):
-        return {}
-    return dict(zip(keys, vectors))
+    except (OSError, ValueError, TypeError):
+        return empty  # an unreadable build lends nothing; the new one is made from scratch
+    return _Previous({str(Path(r["path"]).resolve()): r for r in records}, passages, dict(zip(keys, vectors)))
+
+
+def _read(path: Path, doc_id: str):
+    """Read one file in a worker process: a Document, or the DocumentError to report."""
+    try:
+        return read_document(path, doc_id=doc_id)
+    except DocumentError as error:
+        return error
+
+
+def _read_all(jobs: list[tuple[Path, str]], progress: bool):
+    """Read files, on every core when there are enough of them (PDF parsing is the slow part)."""
+    workers = min(os.cpu_count() or 1, len(jobs))
+    if workers > 1 and len(jobs) >= PARALLEL_READING_FROM:
+        executor = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"))
+        results = executor.map(_read, [path for path, _ in jobs], [doc_id for _, doc_id in jobs], chunksize=4)
+    else:
+        executor = None
+        results = (_read(path, doc_id) for path, doc_id in jobs)
+    if progress:
+        from tqdm import tqdm
+        results = tqdm(results, total=len(jobs), desc="Reading", unit="file")
+    try:
+        yield from results
+    finally:
+        if executor:
+            executor.shutdown()
 
 
 def build_index(folders: list[Path], index_folder: Path, embedder: Embedder, settings: Settings,
-                progress: bool = True, log=print) -> BuildReport:
-    """Read every file under `folders`, embed passages not embedded before, and swap the new index in."""
+                progress: bool = True, log=print, plan: Plan | None = None) -> BuildReport:
+    """Index every planned file, reusing what is unchanged, and swap the new index in atomically."""
     started = time.perf_counter()
-    folders = [Path(folder) for folder in folders]
+    index_folder = Path(index_folder)
+    plan = plan or Plan(tuple(Path(folder) for folder in folders))
     report = BuildReport()
-    files = corpus_files(folders)
-    overrides = {}
-    for folder in folders:
-        for name, row in read_metadata_file(folder).items():
-            overrides[str((folder / name).resolve())] = row
-    documents: list[Document] = []
-    passages: list[Passage] = []
+    overrides = _metadata_rows(plan.folders)
+    previous = _previous_build(index_folder, embedder.name, settings.max_passage_tokens)
+    used_ids = {record["doc_id"] for record in previous.records.values()}
+
+    # First pass: checksums, duplicates, unsupported files, and which files can be reused unchanged.
+    entries: list[dict] = []  # per kept file: path, resolved, checksum, doc_id, record/passages or None
     by_checksum: dict[str, str] = {}
-    used_ids: set[str] = set()
     file_checksums: dict[str, str] = {}
-    iterator = files
-    if progress:
-        from tqdm import tqdm
-        iterator = tqdm(files, desc="Reading", unit="file")
-    for path in iterator:
+    taken_ids: set[str] = set()
+    for path in plan.files():
         resolved = str(path.resolve())
         if path.suffix.lower() not in SUPPORTED_SUFFIXES:
-            report.skipped.append((str(path), f"unsupported file type '{path.suffix or '(none)'}'"))
+            report.skipped.append((str(path), f"unsupported file type '{path.suffix or '(none)'}'; "
+                                              f"supported: {', '.join(SUPPORTED_SUFFIXES)}"))
             continue
-        checksum = file_checksum(path)
+        try:
+            checksum = file_checksum(path)
+        except OSError as error:
+            report.skipped.append((str(path), f"cannot be read: {error.strerror or error}"))
+            continue
         file_checksums[resolved] = checksum
         if checksum in by_checksum:
-            report.skipped.append((str(path), f"duplicate of {by_checksum[checksum]} (same bytes): indexed once"))
+            report.skipped.append((str(path), f"duplicate of {by_checksum[checksum]} (same content): indexed once"))
             continue
-        doc_id = _unique(slug(path.stem), used_ids)
-        try:
-            document = describe_document(read_document(path, doc_id=doc_id), overrides.get(resolved))
-            found = split_passages(document, settings.max_passage_tokens, embedder.token_count)
-        except DocumentError as error:
-            report.skipped.append((str(path), error.problem))
-            continue
-        if not found:
-            report.skipped.append((str(path), "no passages found in the text"))
-            continue
-        used_ids.add(doc_id)
         by_checksum[checksum] = str(path)
-        documents.append(document)
-        passages.extend(found)
-        report.documents.append((str(path), doc_id, len(found)))
+        old = previous.records.get(resolved)
+        row = overrides.get(resolved)
+        entry = {"path": path, "resolved": resolved, "checksum": checksum, "row": row}
+        if old and old.get("checksum") == checksum and old.get("metadata_row") == _row_checksum(row) \
+                and old["doc_id"] in previous.passages and old["doc_id"] not in taken_ids:
+            entry.update(doc_id=old["doc_id"], record=old, passages=previous.passages[old["doc_id"]], reused=True)
+        else:
+            # a changed file keeps its id; a new one gets a readable id no other document has had
+            doc_id = old["doc_id"] if old and old["doc_id"] not in taken_ids else _unique(slug(path.stem),
+                                                                                       used_ids | taken_ids)
+            entry.update(doc_id=doc_id, record=None, passages=None, reused=False)
+        taken_ids.add(entry["doc_id"])
+        entries.append(entry)
+
+    # Second pass: read, describe and split what changed (in parallel), and keep the rest.
+    fresh = [entry for entry in entries if entry["record"] is None]
+    for entry, result in zip(fresh, _read_all([(e["path"], e["doc_id"]) for e in fresh], progress)):
+        if isinstance(result, DocumentError):
+            entry["error"] = result.problem
+            continue
+        try:
+            document = describe_document(result, entry["row"])
+            passages = split_passages(document, settings.max_passage_tokens, embedder.token_count)
+        except DocumentError as error:
+            entry["error"] = error.problem
+            continue
+        if not passages:
+            entry["error"] = "no passages found in the text"
+            continue
+        entry["record"] = {**document.describe(), "passages": len(passages),
+                           "metadata_row": _row_checksum(entry["row"])}
+        entry["passages"] = passages
+        report.read += 1
+    records, passages = [], []
+    for entry in entries:
+        if entry.get("error"):
+            report.skipped.append((str(entry["path"]), entry["error"]))
+            continue
+        report.reused_files += entry["reused"]
+        records.append({**entry["record"], "path": str(entry["path"])})
+        passages.extend(entry["passages"])
+        report.documents.append((str(entry["path"]), entry["doc_id"], len(entry["passages"])))
     if not passages:
-        raise IndexerError("nothing could be indexed: " + "; ".join(f"{p}: {r}" for p, r in report.skipped)
-                           if report.skipped else f"no documents found in {', '.join(map(str, folders))}")
+        detail = "; ".join(f"{path}: {reason}" for path, reason in report.skipped)
+        raise IndexerError(f"nothing could be indexed ({detail})" if detail else
+                           f"nothing to index: no documents in {', '.join(map(str, plan.folders))}")
+
+    # Embed only what the previous build did not already embed.
     texts = [embedding_text(passage) for passage in passages]
     keys = [embed_key(embedder.name, text) for text in texts]
-    cache = _previous_vectors(Path(index_folder), embedder.name)
-    missing = [row for row, key in enumerate(keys) if key not in cache]
+    missing = [row for row, key in enumerate(keys) if key not in previous.vectors]
     vectors = np.zeros((len(passages), embedder.dimensions), dtype=np.float32)
     for row, key in enumerate(keys):
-        if key in cache:
-            vectors[row] = cache[key]
+        if key in previous.vectors:
+            vectors[row] = previous.vectors[key]
     if missing:
         log(f"Embedding {len(missing)} passages ({len(passages) - len(missing)} unchanged, reused)")
         vectors[missing] = embedder.encode([texts[row] for row in missing], progress=progress)
     report.embedded, report.reused = len(missing), len(passages) - len(missing)
-    counts = {doc_id: count for _, doc_id, count in report.documents}
+
     manifest = {
         "model": embedder.name,
         "dimensions": embedder.dimensions,
         "max_passage_tokens": settings.max_passage_tokens,
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "corpus": [str(folder.resolve()) for folder in folders],
+        "corpus": [str(folder.resolve()) for folder in plan.folders],
+        "added": [str(path.resolve()) for path in plan.added],
+        "removed": [str(path) for path in plan.removed],
         "files": file_checksums,
-        "metadata_files": _metadata_checksums(folders),
+        "metadata_files": _metadata_checksums(plan.folders),
         "skipped": [{"path": path, "reason": reason} for path, reason in report.skipped],
     }
-    records = [{**document.describe(), "passages": counts[document.doc_id]} for document in documents]
     lexical = [lexical_text(passage) for passage in passages]
-    build = write_index(Path(index_folder), manifest, records, passages, vectors, lexical, keys)
-    report.build = build
+    report.build = write_index(index_folder, manifest, records, passages, vectors, lexical, keys)
     report.seconds = time.perf_counter() - started
     return report
 
@@ -194,3 +330,16 @@ def _unique(candidate: str, used: set[str]) -> str:
     while name in used:
         name, number = f"{candidate}-{number}", number + 1
     return name
+
+
+def document_path(index_folder: Path, doc_id: str) -> Path:
+    """The file a document id was read from, for `remove`."""
+    build = current_build(index_folder)
+    if build is not None:
+        with open(build / "documents.jsonl", encoding="utf-8") as handle:
+            for line in handle:
+                record = json.loads(line)
+                if doc_id in (record["doc_id"], record["path"], Path(record["path"]).name):
+                    return Path(record["path"])
+    raise IndexerError(f"no document '{doc_id}' in the index: `python -m indexer documents` lists them")
+

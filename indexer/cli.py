@@ -22,29 +22,66 @@ def _corpus_folders(args, settings: Settings) -> list[Path]:
 
 def command_build(args) -> int:
     """Build (or refresh) the index from the corpus folders."""
-    from .building import build_index, stale_reasons
-    from .embedding import load_embedder
+    from .building import plan_from_manifest, stale_reasons
 
     settings = _settings(args)
-    folders = _corpus_folders(args, settings)
+    plan = plan_from_manifest(args.corpus, settings.index, settings.corpus)
     if args.if_stale:
-        reasons = stale_reasons(folders, settings.index, settings)
+        reasons = stale_reasons(list(plan.folders), settings.index, settings)
         if not reasons:
             print(f"Index in {settings.index} is up to date.")
             return 0
         print("Index needs building: " + "; ".join(reasons[:5]) + (" …" if len(reasons) > 5 else ""))
+    return _build(plan, settings, args)
+
+
+def _build(plan, settings: Settings, args) -> int:
+    """Run a build for a plan and print what it read, skipped and embedded."""
+    from .building import build_index
+    from .embedding import load_embedder
+
     embedder = load_embedder(settings)
-    report = build_index(folders, settings.index, embedder, settings, progress=not args.quiet)
-    for path, doc_id, count in report.documents:
-        print(f"read     {path}: {count} passages (id {doc_id})")
+    report = build_index(list(plan.folders), settings.index, embedder, settings, progress=not args.quiet,
+                         plan=plan)
+    if args.verbose:
+        for path, doc_id, count in report.documents:
+            print(f"indexed  {path}: {count} passages (id {doc_id})")
     for path, reason in report.skipped:
         print(f"skipped  {path}: {reason}")
     print(
-        f"Indexed {len(report.documents)} documents, {report.passages} passages "
-        f"({report.embedded} embedded, {report.reused} reused); skipped {len(report.skipped)}; "
-        f"{report.seconds:.1f} s. Index: {report.build}"
+        f"Indexed {len(report.documents)} documents ({report.read} read, {report.reused_files} unchanged), "
+        f"{report.passages} passages ({report.embedded} embedded, {report.reused} reused); "
+        f"skipped {len(report.skipped)} files; {report.seconds:.1f} s.\nIndex: {report.build}"
     )
     return 1 if args.strict and report.skipped else 0
+
+
+def command_add(args) -> int:
+    """Add files to the index without touching what is already in it."""
+    from .building import Plan, plan_from_manifest
+
+    settings = _settings(args)
+    plan = plan_from_manifest(None, settings.index, settings.corpus)
+    files = [Path(name) for name in args.files]
+    for path in files:
+        if not path.is_file():
+            raise IndexerError(f"{path}: no such file")
+    resolved = {str(path.resolve()) for path in files}
+    plan = Plan(plan.folders, plan.added + tuple(path.resolve() for path in files),
+                tuple(p for p in plan.removed if str(p) not in resolved))
+    return _build(plan, settings, args)
+
+
+def command_remove(args) -> int:
+    """Take documents out of the index (by id, file name or path); later builds leave them out too."""
+    from .building import Plan, document_path, plan_from_manifest
+
+    settings = _settings(args)
+    plan = plan_from_manifest(None, settings.index, settings.corpus)
+    gone = {str(document_path(settings.index, doc).resolve()) for doc in args.documents}
+    plan = Plan(plan.folders, tuple(p for p in plan.added if str(p.resolve()) not in gone),
+                plan.removed + tuple(Path(p) for p in sorted(gone)))
+    return _build(plan, settings, args)
 
 
 def _searcher(settings: Settings):
@@ -161,7 +198,19 @@ def parser() -> argparse.ArgumentParser:
     build.add_argument("--if-stale", action="store_true", help="do nothing when the index is up to date")
     build.add_argument("--strict", action="store_true", help="exit non-zero when any file is skipped")
     build.add_argument("--quiet", action="store_true", help="no progress bars")
+    build.add_argument("--verbose", action="store_true", help="list every document indexed")
     build.set_defaults(run=command_build)
+
+    add = commands.add_parser("add", help="add files to the index (only they are read and embedded)")
+    add.add_argument("files", nargs="+", help="files to add")
+    remove = commands.add_parser("remove", help="take documents out of the index")
+    remove.add_argument("documents", nargs="+", help="document id, file name or path")
+    for sub, run in ((add, command_add), (remove, command_remove)):
+        sub.add_argument("--index", help="index folder; default index/")
+        sub.add_argument("--strict", action="store_true", help="exit non-zero when any file is skipped")
+        sub.add_argument("--quiet", action="store_true", help="no progress bars")
+        sub.add_argument("--verbose", action="store_true", help="list every document indexed")
+        sub.set_defaults(run=run)
 
     search = commands.add_parser("search", help="find cited passages that answer a question")
     search.add_argument("query", nargs="?", help="the question")

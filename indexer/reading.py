@@ -169,6 +169,9 @@ def _read_pdf_pages(path: Path) -> list[list[_Unit]]:
     with pdf:
         if pdf.needs_pass:
             raise DocumentError(path, "the PDF is encrypted (password-protected); save an unprotected copy")
+        if pdf.is_repaired:  # text recovered from a damaged file may be partial: say so rather than index it
+            raise DocumentError(path, "the PDF is damaged or truncated (it could only be opened by repairing it); "
+                                      "download or save it again")
         try:
             raw_pages = [_pdf_page_blocks(page) for page in pdf]
         except Exception as error:
