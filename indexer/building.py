@@ -24,6 +24,7 @@ from .embedding import Embedder
 from .errors import DocumentError, IndexerError
 from .metadata import METADATA_FILE, describe_document, read_metadata_file
 from .passages import Passage, embedding_text, lexical_text
+from . import reading
 from .reading import SUPPORTED_SUFFIXES, file_checksum, read_document
 from .settings import FORMAT_VERSION, Settings
 from .splitting import split_passages
@@ -188,10 +189,10 @@ def _previous_build(index_folder: Path, model: str, max_tokens: int) -> _Previou
     return _Previous({str(Path(r["path"]).resolve()): r for r in records}, passages, dict(zip(keys, vectors)))
 
 
-def _read(path: Path, doc_id: str):
+def _read(path: Path, doc_id: str, max_bytes: int):
     """Read one file in a worker process: a Document, or the DocumentError to report."""
     try:
-        return read_document(path, doc_id=doc_id)
+        return read_document(path, doc_id=doc_id, max_bytes=max_bytes)
     except DocumentError as error:
         return error
 
@@ -199,12 +200,14 @@ def _read(path: Path, doc_id: str):
 def _read_all(jobs: list[tuple[Path, str]], progress: bool):
     """Read files, on every core when there are enough of them (PDF parsing is the slow part)."""
     workers = min(os.cpu_count() or 1, len(jobs))
+    limit = reading.MAX_FILE_BYTES  # read here, so the workers apply the limit the caller set
     if workers > 1 and len(jobs) >= PARALLEL_READING_FROM:
         executor = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"))
-        results = executor.map(_read, [path for path, _ in jobs], [doc_id for _, doc_id in jobs], chunksize=4)
+        results = executor.map(_read, [path for path, _ in jobs], [doc_id for _, doc_id in jobs],
+                               [limit] * len(jobs), chunksize=4)
     else:
         executor = None
-        results = (_read(path, doc_id) for path, doc_id in jobs)
+        results = (_read(path, doc_id, limit) for path, doc_id in jobs)
     if progress:
         from tqdm import tqdm
         results = tqdm(results, total=len(jobs), desc="Reading", unit="file")

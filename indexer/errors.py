@@ -13,6 +13,9 @@ class DocumentError(IndexerError):
         self.problem = problem
         super().__init__(f"{self.path}: {problem}")
 
+    def __reduce__(self):  # rebuilt from (path, problem) when it crosses from a reading process
+        return (type(self), (self.path, self.problem))
+
 
 class IndexMissingError(IndexerError):
     """No index exists where one was expected."""

@@ -6,8 +6,6 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 
-GRADES = ("outstanding", "good", "requires improvement", "inadequate")
-
 _MONTHS = (
     "january february march april may june july august september october november december"
 ).split()
@@ -38,23 +36,29 @@ _ALIASES = {
 }
 _SMALL_WORDS = {"and", "upon", "on", "of", "with", "the", "in", "under", "by"}
 
-# Judgement headings, matched at the start of a heading (after any "2.1" numbering).
+# Judgement headings, matched at the start of a heading (after any "2.1" numbering). Bare forms such
+# as "Children in care" count only when nothing but a grade follows, so sentences are not mistaken
+# for headings.
+_END = rf"(?=\s*(?:$|[:–-]|(?:is|are)\s+{_GRADE}|{_GRADE}))"
+_PROGRESS = r"(?:the )?experiences? and progress of "
 _AREA_PATTERNS = (
-    ("overall effectiveness", r"overall effectiveness\b"),
-    ("leaders", r"(?:the )?impact of leaders\b|leadership,? management and governance\b"),
+    ("overall effectiveness", rf"overall effectiveness{_END}"),
+    ("leaders", rf"(?:the )?impact of leaders\b|leadership,? management and governance{_END}"),
     (
         "help and protection",
-        r"(?:the )?(?:experiences? and progress of )?children (?:who need|in need of) help and protection\b",
+        rf"{_PROGRESS}children (?:who need|in need of) help and protection\b"
+        rf"|children (?:who need|in need of) help and protection{_END}",
     ),
-    # Before "children in care": pre-2023 reports judge both groups together, filed as children in care.
+    # Before "care leavers": pre-2023 reports judge both groups together, filed as children in care.
     (
         "children in care",
-        r"(?:the )?(?:experiences? and progress of )?children (?:in care|looked after)(?: and (?:care leavers|achieving permanence))?\b",
+        rf"{_PROGRESS}children (?:in care|looked after)\b"
+        rf"|children (?:in care|looked after)(?: and (?:care leavers|achieving permanence))?{_END}",
     ),
-    ("care leavers", r"(?:the )?(?:experiences? and progress of )?(?:children )?care leavers\b"),
+    ("care leavers", rf"{_PROGRESS}(?:children )?care leavers\b|care leavers{_END}"),
     # 2015-2017 single inspection framework (SIF) judgements with no ILACS equivalent.
-    ("adoption performance", r"adoption performance\b"),
-    ("local safeguarding children board", r"(?:the )?local safeguarding children board\b"),
+    ("adoption performance", rf"adoption performance{_END}"),
+    ("local safeguarding children board", rf"(?:the )?local safeguarding children board{_END}"),
 )
 
 
@@ -104,46 +108,25 @@ def read_ofsted_facts(text: str) -> OfstedFacts:
     text = _clean(text)
     head = _flat(text[:8000])
     doc_type = _doc_type(head)
-    if doc_type == "inspection report":
-        name, title_tail = _report_heading(head)
-    else:
-        name, title_tail = _letter_authority(text, head), None
-    authority = normalise_authority(name) if name else None
-
+    if doc_type is None:
+        return OfstedFacts()  # not a format these rules know: claim nothing
     blocks = _inspection_dates(head, doc_type) or _inspection_dates(_flat(text), doc_type)
-    start = blocks[0][0] if blocks else None
-    end = blocks[-1][1] if blocks else None
-
-    grades = _grades(text, head) if doc_type == "inspection report" else {}
     if doc_type == "inspection report":
-        if re.search(r"Inspection of services for children in need of help", head, re.I):
-            framework = None  # the SIF (2013-2018) is neither a standard nor a short ILACS inspection
-        elif blocks:
-            # Short inspections are one week on site, standard ones two; return visits after a
-            # pause (Devon 2025, South Tyneside 2023) do not change the framework, so use the first block.
-            days = (blocks[0][1] - blocks[0][0]).days
-            framework = "short" if days <= 7 else "standard"
-        else:
-            framework = None
+        name, what = _report_heading(head)
+        authority = normalise_authority(name) if name else None
+        title = f"{authority} inspection of {what}" if authority and what else None
+        grades = _grades(text, head)
     else:
-        framework = {
-            "focused visit letter": "focused visit",
-            "monitoring visit letter": "monitoring visit",
-            "joint targeted area inspection": "jtai",
-            "inspection letter": "letter",
-        }.get(doc_type or "")
-
-    if doc_type == "inspection report":
-        title = f"{authority} inspection of {title_tail}" if authority and title_tail else None
-    else:
-        title = _letter_subject(text)
+        name = _letter_authority(text, head)
+        authority = normalise_authority(name) if name else None
+        title, grades = _letter_subject(text), {}
     return OfstedFacts(
         authority=authority,
         doc_type=doc_type,
-        framework=framework,
-        inspection_start=start.isoformat() if start else None,
-        inspection_end=end.isoformat() if end else None,
-        lead_inspector=_lead_inspector(text, head),
+        framework=_framework(doc_type, head, blocks),
+        inspection_start=blocks[0][0].isoformat() if blocks else None,
+        inspection_end=blocks[-1][1].isoformat() if blocks else None,
+        lead_inspector=_lead_inspector(text),
         grades=grades,
         title=title,
     )
@@ -206,6 +189,7 @@ def _normal_grade(grade: str) -> str:
 
 
 def _doc_type(head: str) -> str | None:
+    """Which kind of Ofsted document the opening belongs to, or None."""
     opening = head[:1500]
     # Reports open with their inspection dates; they also mention earlier visits and JTAIs in
     # passing, so the letter types are recognised by their subject line, not by any mention.
@@ -222,6 +206,25 @@ def _doc_type(head: str) -> str | None:
     if re.search(r"\bDear\b", head[:3000]):
         return "inspection letter"
     return None
+
+
+def _framework(doc_type: str, head: str, blocks: list[tuple[date, date]]) -> str | None:
+    """'standard' or 'short' for ILACS reports, the visit type for letters, None when it cannot be told."""
+    if doc_type != "inspection report":
+        return {
+            "focused visit letter": "focused visit",
+            "monitoring visit letter": "monitoring visit",
+            "joint targeted area inspection": "jtai",
+            "inspection letter": "letter",
+        }[doc_type]
+    if re.search(r"Inspection of services for children in need of help", head, re.I):
+        return None  # the 2013-2018 single inspection framework is neither standard nor short ILACS
+    if not blocks:
+        return None
+    # Short inspections are one week on site, standard ones two. A return visit after a pause
+    # (Devon 2025, South Tyneside 2023) does not change the framework, so time the first block only.
+    first, last = blocks[0]
+    return "short" if (last - first).days <= 7 else "standard"
 
 
 def _report_heading(head: str) -> tuple[str | None, str | None]:
@@ -310,20 +313,21 @@ def _inspection_dates(flat: str, doc_type: str | None) -> list[tuple[date, date]
 
 
 def _date_blocks(run: str) -> list[tuple[date, date]]:
+    """'10 to 14 June 2024' -> [(2024-06-10, 2024-06-14)]; one (first, last) pair per block of dates."""
     # Split "A to B and C to D" into blocks, but keep "12 and 13 May" together.
     run = re.sub(r"(?:[\s,–—-]|\bto\b|\band\b)+$", "", run)
     parts = re.split(r"\s+and\s+", run)
     blocks: list[str] = []
     pending = ""
-    for part in parts:
+    for i, part in enumerate(parts):
         pending = f"{pending} and {part}" if pending else part
-        if re.search(_MONTH, pending) and (re.search(_MONTH, part) or part is parts[-1]):
+        if re.search(_MONTH, pending) and (re.search(_MONTH, part) or i == len(parts) - 1):
             blocks.append(pending)
             pending = ""
     if pending:
         blocks.append(pending)
 
-    tokens = []  # [day, month|None, year|None, year_was_given]
+    tokens = []  # [block index, day, month or None, year or None]
     for block_index, block in enumerate(blocks):
         for m in re.finditer(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\b(?:\s+({_MONTH}))?(?:\s+(\d{{4}}))?", block):
             month = _MONTHS.index(m[2].lower()) + 1 if m[2] else None
@@ -358,11 +362,13 @@ def _date_blocks(run: str) -> list[tuple[date, date]]:
 
 _NAME_WORD = r"[^\W\d_][\w'.-]*"
 _TITLES = re.compile(
-    r"\b(?:Her|His) Majesty's Inspectors?\b|\bHMI\b|\bSHMI\b|\bOfsted Inspectors?\b|\bSocial Care Regulatory Inspector\b",
+    r"\b(?:Senior )?(?:Her|His) Majesty's Inspectors?\b|\bHMI\b|\bSHMI\b|\bOfsted Inspectors?\b"
+    r"|\bSocial Care Regulatory Inspector\b",
 )
 
 
-def _lead_inspector(text: str, head: str) -> str | None:
+def _lead_inspector(text: str) -> str | None:
+    """The lead inspector's name(s) without titles: from 'Lead inspector:', 'the lead inspector was', or the signature."""
     flat = _flat(text)
     match = re.search(r"(?<![Dd]eputy )Lead inspectors?:\s*(?P<rest>.{0,160})", flat)
     if match:
@@ -377,7 +383,8 @@ def _lead_inspector(text: str, head: str) -> str | None:
             return names[0]
     # Letters are signed by the inspector who led the visit.
     match = re.search(
-        rf"Yours sincerely,?\s+(?P<name>{_NAME_WORD}(?:\s+{_NAME_WORD}){{1,3}}?)\s*,?\s*(?:(?:Her|His) Majesty's Inspector|HMI)\b",
+        rf"Yours sincerely,?\s+(?P<name>{_NAME_WORD}(?:\s+{_NAME_WORD}){{1,3}}?)\s*,?\s*"
+        rf"(?:Senior )?(?:(?:Her|His) Majesty's Inspector|S?HMI)\b",
         flat,
     )
     if match:
@@ -388,6 +395,7 @@ def _lead_inspector(text: str, head: str) -> str | None:
 
 
 def _names(segment: str) -> list[str]:
+    """Personal names in 'A B, His Majesty's Inspector, and C D', titles dropped."""
     segment = _TITLES.sub(",", segment)
     segment = re.sub(r"\s+-\s*|\s*-\s+", "-", segment)  # "Thomson -Jones" -> "Thomson-Jones"
     names = []
@@ -400,6 +408,7 @@ def _names(segment: str) -> list[str]:
 
 
 def _grades(text: str, head: str) -> dict[str, str]:
+    """Judgement area -> grade, from the page-1 table (or SIF summary), gaps filled from body headings."""
     grades: dict[str, str] = {}
     if re.search(r"Inspection of services for children in need of help", head, re.I):
         grades.update(_sif_grades(text, head))
@@ -419,7 +428,7 @@ def _grades(text: str, head: str) -> dict[str, str]:
 
 
 def _table_grades(head: str) -> dict[str, str]:
-    """Grades from the judgement table on page 1: label, then grade, row after row."""
+    """Grades from the judgement table on page 1, whichever order its cells come out in."""
     start = re.search(r"\bJudgement\s+Grade\b", head)
     if start:
         pos = start.end()
@@ -428,18 +437,49 @@ def _table_grades(head: str) -> dict[str, str]:
         if not first:
             return {}
         pos = first.start()
+    region = head[pos : pos + 2000]
+    # Read the table as a run of labels and grades. PyMuPDF gives label, grade, label, grade; a
+    # layout-aware reader may put a row's grade first when its label wraps onto two lines.
+    cells: list[tuple[str, str]] = []
+    last = 0
+    for match in re.finditer(rf"\b{_GRADE}\b", region, re.I):
+        labels = _table_labels(region[last : match.start()])
+        if labels is None:
+            break  # prose: past the end of the table
+        cells.extend(("label", key) for key in labels)
+        cells.append(("grade", _normal_grade(match.group())))
+        last = match.end()
+    # Pair each cell with its neighbour of the other kind; two of a kind in a row means the
+    # structure is lost, so stop rather than guess.
     grades: dict[str, str] = {}
-    row = re.compile(rf"\s*(?P<label>.{{3,200}}?)\s+(?P<grade>{_GRADE})\b", re.I)
-    while True:
-        match = row.match(head, pos)
-        if not match:
+    pending: tuple[str, str] | None = None
+    for kind, value in cells:
+        if pending is None:
+            pending = (kind, value)
+        elif pending[0] == kind:
             break
-        key = judgement_area(match["label"])
-        if key is None:
-            break  # past the end of the table
-        grades.setdefault(key, _normal_grade(match["grade"]))
-        pos = match.end()
+        else:
+            label, grade = (pending[1], value) if kind == "grade" else (value, pending[1])
+            grades.setdefault(label, grade)
+            pending = None
     return grades
+
+
+def _table_labels(chunk: str) -> list[str] | None:
+    """Judgement areas named in the text between two grades; None if it holds anything else."""
+    chunk = chunk.strip()
+    starts = [m.start() for m in re.finditer(r"The impact of|The experiences? and progress of|Overall effectiveness", chunk)]
+    if not chunk:
+        return []
+    if not starts or starts[0] != 0:
+        return None
+    keys = []
+    for begin, stop in zip(starts, [*starts[1:], len(chunk)]):
+        key = judgement_area(chunk[begin:stop])
+        if key is None:
+            return None
+        keys.append(key)
+    return keys
 
 
 def _sif_grades(text: str, head: str) -> dict[str, str]:

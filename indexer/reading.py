@@ -41,7 +41,15 @@ def file_checksum(path: Path) -> str:
     return digest.hexdigest()
 
 
-def read_document(path: str | Path, doc_id: str | None = None) -> Document:
+def _size(n: float) -> str:
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if n < 1000 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
+        n /= 1000
+    return f"{n} bytes"
+
+
+def read_document(path: str | Path, doc_id: str | None = None, max_bytes: int | None = None) -> Document:
     """Read a .txt or .pdf file into a Document with repaired text, layout blocks and page offsets.
 
     Metadata (title, authority, dates) is left for `metadata.describe_document` to fill in.
@@ -56,8 +64,9 @@ def read_document(path: str | Path, doc_id: str | None = None) -> Document:
     size = path.stat().st_size
     if size == 0:
         raise DocumentError(path, "empty file")
-    if size > MAX_FILE_BYTES:
-        raise DocumentError(path, f"file is {size / 1e6:.0f} MB, over the {MAX_FILE_BYTES / 1e6:.0f} MB limit")
+    limit = MAX_FILE_BYTES if max_bytes is None else max_bytes
+    if size > limit:
+        raise DocumentError(path, f"file is {_size(size)}, over the {_size(limit)} limit for one document")
     pages = _read_pdf_pages(path) if suffix == ".pdf" else _read_text_pages(path)
     units = _join_across_pages(pages)
     text, blocks, page_starts = _assemble(units, len(pages))
