@@ -93,12 +93,29 @@ def _searcher(settings: Settings):
     return Searcher(index, load_embedder(settings), settings)
 
 
-def _filters(args):
+def documents_with_grades(documents: dict[str, dict], wanted: list[str]) -> tuple[str, ...]:
+    """Ids of documents judged as asked: 'inadequate' (overall effectiveness) or 'care leavers=good'."""
+    chosen = []
+    for doc_id, record in documents.items():
+        grades = record.get("grades") or {}
+        for condition in wanted:
+            area, _, grade = condition.rpartition("=")
+            if grades.get((area or "overall effectiveness").strip().lower()) != grade.strip().lower():
+                break
+        else:
+            chosen.append(doc_id)
+    return tuple(chosen)
+
+
+def _filters(args, searcher):
     from .search import Filters
 
+    doc_ids = ()
+    if args.grade:
+        doc_ids = documents_with_grades(searcher.index.documents, args.grade) or ("(no document has that grade)",)
     return Filters(
         authorities=tuple(args.authority or ()), doc_types=tuple(args.doc_type or ()),
-        since=args.since, until=args.until,
+        since=args.since, until=args.until, doc_ids=doc_ids,
     )
 
 
@@ -108,7 +125,7 @@ def command_search(args) -> int:
     if not args.query and not args.batch:
         raise IndexerError("give a question, or --batch FILE with one question per line")
     searcher = _searcher(settings)
-    filters = _filters(args)
+    filters = _filters(args, searcher)
     if args.batch:
         source = sys.stdin if args.batch == "-" else open(args.batch, encoding="utf-8")
         with source:
@@ -219,6 +236,9 @@ def parser() -> argparse.ArgumentParser:
     search.add_argument("--doc-type", action="append", help="only this document type (repeatable)")
     search.add_argument("--since", help="only documents dated in or after YYYY (or YYYY-MM-DD)")
     search.add_argument("--until", help="only documents dated in or before YYYY (or YYYY-MM-DD)")
+    search.add_argument("--grade", action="append",
+                        help="only documents judged so: GRADE (overall effectiveness) or 'AREA=GRADE', "
+                             "e.g. inadequate, 'care leavers=good' (repeatable: all must hold)")
     search.add_argument("--json", action="store_true", help="one JSON object per question")
     search.add_argument("--batch", help="file with one question per line ('-' for standard input)")
     search.add_argument("--index", help="index folder; default index/")
