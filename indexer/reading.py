@@ -11,7 +11,7 @@ from pathlib import Path
 from .errors import DocumentError
 from .passages import Block, Document
 
-SUPPORTED_SUFFIXES = (".txt", ".pdf")
+SUPPORTED_SUFFIXES = (".txt", ".pdf", ".docx", ".html", ".htm")
 MAX_FILE_BYTES = 200 * 1024 * 1024
 
 # Bullet glyphs seen in extracted text: PDF symbol fonts map them to private-use code points.
@@ -67,10 +67,12 @@ def read_document(path: str | Path, doc_id: str | None = None, max_bytes: int | 
     limit = MAX_FILE_BYTES if max_bytes is None else max_bytes
     if size > limit:
         raise DocumentError(path, f"file is {_size(size)}, over the {_size(limit)} limit for one document")
-    pages = _read_pdf_pages(path) if suffix == ".pdf" else _read_text_pages(path)
+    readers = {".pdf": _read_pdf_pages, ".docx": _read_docx_pages, ".html": _read_html_pages,
+               ".htm": _read_html_pages}
+    pages = readers.get(suffix, _read_text_pages)(path)
     units = _join_across_pages(pages)
     text, blocks, page_starts = _assemble(units, len(pages))
-    if len(pages) == 1 and suffix != ".pdf":
+    if len(pages) == 1 and suffix != ".pdf":  # (Word and HTML files have no fixed pages either)
         page_starts = []  # a text file without page breaks has no page numbers to cite
     if not text.strip():
         raise DocumentError(path, "no text found")
@@ -163,6 +165,62 @@ def _looks_like_heading(text: str) -> bool:
     if ":" in text and len(label.split()) < 3:  # "Lead inspector: …" is a field, not a heading
         return False
     return words[0][0].isupper() or words[0][0].isdigit()
+
+
+# --- Word and HTML: the file says which lines are headings, list items and table rows ---------
+
+
+def _read_docx_pages(path: Path) -> list[list[_Unit]]:
+    import zipfile
+
+    import docx
+    from docx.opc.exceptions import PackageNotFoundError
+
+    try:
+        word = docx.Document(str(path))
+    except (zipfile.BadZipFile, PackageNotFoundError, KeyError, ValueError) as error:
+        raise DocumentError(path, f"not a readable Word document (corrupt or not .docx): {error}") from None
+    units: list[_Unit] = []
+    body = word.element.body
+    for child in body.iterchildren():
+        tag = child.tag.rsplit("}", 1)[-1]
+        if tag == "p":
+            paragraph = docx.text.paragraph.Paragraph(child, word)
+            text = " ".join(paragraph.text.split())
+            if not text:
+                continue
+            style = (paragraph.style.name if paragraph.style is not None else "").lower()
+            kind = "heading" if style.startswith(("heading", "title")) else (
+                "bullet" if "list" in style else "paragraph")
+            units.append(_Unit(text, kind, 1, []))
+        elif tag == "tbl":
+            for row in docx.table.Table(child, word).rows:
+                cells = [" ".join(cell.text.split()) for cell in row.cells]
+                if any(cells):
+                    units.append(_Unit("\t".join(cells), "row", 1, []))
+    return [units]
+
+
+def _read_html_pages(path: Path) -> list[list[_Unit]]:
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(decode_text(path, path.read_bytes()), "html.parser")
+    for hidden in soup(["script", "style", "noscript", "template", "nav", "footer"]):
+        hidden.decompose()
+    units: list[_Unit] = []
+    for element in soup.find_all(["h1", "h2", "h3", "h4", "h5", "h6", "p", "li", "tr"]):
+        if element.name != "tr" and element.find_parent(["li", "tr"]) is not None:
+            continue  # its text is part of the enclosing list item or table row
+        if element.name == "tr":
+            cells = [" ".join(cell.get_text(" ").split()) for cell in element.find_all(["td", "th"])]
+            if any(cells):
+                units.append(_Unit("\t".join(cells), "row", 1, []))
+            continue
+        text = " ".join(element.get_text(" ").split())
+        if text:
+            kind = {"p": "paragraph", "li": "bullet"}.get(element.name, "heading")
+            units.append(_Unit(text, kind, 1, []))
+    return [units]
 
 
 # --- PDF --------------------------------------------------------------------------------

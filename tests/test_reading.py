@@ -103,3 +103,48 @@ def test_bad_files_raise_an_error_naming_file_and_problem(tmp_path, name, conten
     assert raised.value.path == str(tmp_path / name)
     assert problem in raised.value.problem
     assert str(raised.value).startswith(str(tmp_path / name))
+
+
+def test_word_documents_keep_headings_lists_and_tables(tmp_path):
+    import docx
+
+    word = docx.Document()
+    word.add_heading("Improvement plan 2024", level=1)
+    word.add_paragraph("We will improve pathway planning for care leavers.")
+    word.add_paragraph("Every plan reviewed every six months", style="List Bullet")
+    table = word.add_table(rows=2, cols=2)
+    for row, cells in enumerate((("Objective", "Lead officer"), ("Pathway planning", "Head of Service"))):
+        for column, text in enumerate(cells):
+            table.cell(row, column).text = text
+    word.save(tmp_path / "plan.docx")
+    document = read_document(tmp_path / "plan.docx")
+    assert blocks_of(document) == [
+        ("heading", "Improvement plan 2024"),
+        ("paragraph", "We will improve pathway planning for care leavers."),
+        ("bullet", "Every plan reviewed every six months"),
+        ("row", "Objective\tLead officer"),
+        ("row", "Pathway planning\tHead of Service"),
+    ]
+    assert document.page_starts == ()
+
+
+def test_html_pages_keep_structure_and_drop_scripts(tmp_path):
+    (tmp_path / "paper.html").write_text(
+        "<html><head><script>alert(1)</script></head><body><nav>Menu</nav>"
+        "<h2>Children's services update</h2><p>1.1 The council approved <b>£12m</b> of investment.</p>"
+        "<ul><li>Strong <i>MASH</i> partnership</li></ul>"
+        "<table><tr><th>Area</th><th>Grade</th></tr><tr><td>Care leavers</td><td>Good</td></tr></table>"
+        "</body></html>", encoding="utf-8")
+    assert blocks_of(read_document(tmp_path / "paper.html")) == [
+        ("heading", "Children's services update"),
+        ("paragraph", "1.1 The council approved £12m of investment."),
+        ("bullet", "Strong MASH partnership"),
+        ("row", "Area\tGrade"),
+        ("row", "Care leavers\tGood"),
+    ]
+
+
+def test_a_corrupt_word_file_is_reported(tmp_path):
+    (tmp_path / "broken.docx").write_bytes(b"PK\x03\x04 not really a zip")
+    with pytest.raises(DocumentError, match="not a readable Word document"):
+        read_document(tmp_path / "broken.docx")
