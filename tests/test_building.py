@@ -213,3 +213,15 @@ def test_killing_a_build_at_any_point_leaves_the_previous_index_answering(tmp_pa
         hits = Searcher(index, hashing_embedder, settings).search("pathway plans", 3)
         assert hits and all(index.row_of[h.passage.passage_id] >= 0 for h in hits)
         assert len(index.passages) == len(index.vectors) == index.dense.ntotal
+
+
+def test_document_and_passage_ids_survive_new_documents_being_added(tmp_path, settings, hashing_embedder):
+    corpus = write_files(tmp_path / "corpus" / "b", {"report.txt": REPORT}).parent
+    build(corpus, settings, hashing_embedder)
+    before = [p.passage_id for p in load_index(settings.index, settings).passages]
+    write_files(corpus / "a", {"report.txt": PLAN})  # sorts first and has the same name
+    build(corpus, settings, hashing_embedder)
+    index = load_index(settings.index, settings)
+    assert index.documents["report"]["path"] == str(corpus / "b" / "report.txt")
+    assert index.documents["report-2"]["path"] == str(corpus / "a" / "report.txt")
+    assert [p.passage_id for p in index.passages if p.doc_id == "report"] == before
