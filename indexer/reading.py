@@ -12,7 +12,7 @@ from .errors import DocumentError
 from .passages import Block, Document
 
 SUPPORTED_SUFFIXES = (".txt", ".pdf", ".docx", ".html", ".htm")
-MAX_FILE_BYTES = 200 * 1024 * 1024
+MAX_FILE_BYTES = 200_000_000
 
 # Bullet glyphs seen in extracted text: PDF symbol fonts map them to private-use code points.
 BULLET = re.compile(r"^\s*(?:(?:[-•◼▪■●○◦‣∙·*]|[\uf000-\uf0ff])\s+)+")
