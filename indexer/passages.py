@@ -160,11 +160,18 @@ class Hit:
 
 
 def embedding_text(passage: Passage) -> str:
-    """What is embedded for a passage: its document title and section heading give the words context."""
-    context = " — ".join(part for part in (passage.title, passage.section) if part)
-    return f"{context}\n{passage.text}" if context else passage.text
+    """What is embedded for a passage: its own text only.
+
+    Title and section in front measured worse on the dev questions (eval/TUNING.md): they pull every
+    passage of a document towards the same point, and authority and year are handled by the searcher.
+    """
+    return passage.text
 
 
 def lexical_text(passage: Passage) -> str:
-    """What the BM25 index reads for a passage."""
-    return embedding_text(passage)
+    """What the BM25 index reads for a passage: document title and section heading, then the text.
+
+    The title's authority and the section's topic words let a question match on them.
+    """
+    context = " — ".join(part for part in (passage.title, passage.section) if part)
+    return f"{context}\n{passage.text}" if context else passage.text

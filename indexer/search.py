@@ -1,13 +1,16 @@
-"""Searcher: dense and lexical retrieval over the same passages, fused, filtered -> [Hit]."""
+"""Searcher: dense and lexical retrieval over the same passages, fused, filtered, de-duplicated -> [Hit]."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field, fields, replace
 
 import numpy as np
 
+from . import answers
 from .embedding import Embedder
-from .passages import Hit
+from .glossary import Expansion, Glossary, mine_definitions
+from .passages import Hit, Passage
 from .settings import Settings
 from .store import Index, lexical_tokens
 
@@ -28,18 +31,198 @@ class Filters:
                     or self.exclude_doc_ids)
 
 
+@dataclass(frozen=True)
+class RankingOptions:
+    """How the searcher ranks. The defaults are what the dev questions supported: see eval/TUNING.md."""
+
+    fusion: str = "score"  # score (weighted min-max normalised scores) | rrf (reciprocal rank, settings.rrf_k)
+    score_dense_weight: float = 0.6  # for fusion="score": share of the dense score, the rest is BM25's
+    expand_acronyms: bool = True  # add long forms of acronyms in the question (and acronyms of long forms)
+    mine_acronyms: bool = True  # also learn acronyms the indexed documents define, "… officers (IROs)"
+    authority: str = "filter"  # an authority named in the question: filter | boost | off
+    authority_boost: float = 0.5  # for authority="boost": share of the top fused score added
+    year_boost: float = 0.5  # share of the top fused score added to documents of the time the question names
+    collapse_copies: bool = True  # one hit for a passage quoted verbatim in several documents, with "also in"
+    copy_threshold: float = 0.8  # share of the shorter passage's word 4-grams found in the longer one
+    per_document: int = 4  # at most this many hits from one document while others have hits to give (0: no cap)
+    rerank: int = 10  # re-score this many leading passages by their best sentence (0: off)
+    rerank_weight: float = 1.0  # weight of the best sentence's score, relative to the top fused score
+    highlight: bool = True  # mark the answering sentences of each hit
+    sentence_word_weight: float = answers.LEXICAL_WEIGHT  # in a sentence's score: weight of the question's words
+    sentence_short_words: int = answers.SHORT_WORDS  # shorter sentences are scored down ("Objective: Pathways")
+    sentence_number_bonus: float = answers.NUMBER_BONUS  # for a sentence with a number, when one is asked for
+
+
+@dataclass(frozen=True)
+class Interpretation:
+    """What the searcher understood from a question: shown to the user beside the results."""
+
+    query: str
+    expansions: tuple[Expansion, ...] = ()  # acronyms expanded (and long forms abbreviated)
+    authorities: tuple[str, ...] = ()  # authorities named in the question, as the index spells them
+    years: tuple[str, ...] = ()  # years named in the question ("in 2019", "Tameside 2023")
+    after: str | None = None  # a year the question asks about developments since ("improved since 2019")
+    latest: bool = False  # the question asks about the latest / most recent document
+    filters: Filters = field(default_factory=Filters)  # the filters the search ran with
+
+    @property
+    def search_text(self) -> str:
+        """The question with its expansions, as embedded and as given to BM25."""
+        extra = "; ".join(expansion.expansion for expansion in self.expansions)
+        return f"{self.query} ({extra})" if extra else self.query
+
+
+YEAR = re.compile(r"\b(19[89]\d|20\d\d)\b")
+MONTHS = {"january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+          "november", "december", "spring", "summer", "autumn", "winter", "end", "early", "late", "mid"}
+LATEST = re.compile(r"\b(latest|most recent|newest|current|recent|last) (inspection|report|visit|judgement|ofsted)",
+                    re.IGNORECASE)
+WORDLIKE_AUTHORITIES = {"reading", "bury"}  # names that are also ordinary words: only matched capitalised
+COPY_SHINGLE = 4
+
+
 class Searcher:
     """Answers questions from a loaded index with one embedder, loaded once."""
 
-    def __init__(self, index: Index, embedder: Embedder, settings: Settings | None = None):
+    def __init__(self, index: Index, embedder: Embedder, settings: Settings | None = None,
+                 options: RankingOptions | None = None, glossary: Glossary | None = None):
         self.index = index
         self.embedder = embedder
         self.settings = settings or Settings.from_env()
+        self.options = options or RankingOptions()
         passages = index.passages
         self._authority = np.array([(p.authority or "").lower() for p in passages], dtype=object)
         self._doc_type = np.array([p.doc_type.lower() for p in passages], dtype=object)
         self._date = np.array([p.date or "" for p in passages], dtype=object)
         self._doc_id = np.array([p.doc_id for p in passages], dtype=object)
+        glossary = glossary or Glossary()
+        if self.options.mine_acronyms:
+            glossary = glossary.merged(mine_definitions(passage.text for passage in passages))
+        self.glossary = glossary
+        self._authority_names = {p.authority.lower(): p.authority for p in passages if p.authority}
+        self._authority_pattern = _authority_pattern(set(self._authority_names.values()))
+        self._doc_years = _document_years(index)
+        self._shingles: dict[int, frozenset] = {}
+        self._highlighter = None
+        self._document_frequency: dict[str, int] | None = None
+        self.last_interpretation: Interpretation | None = None  # of the latest search, for a single-user CLI
+
+    # ------------------------------------------------------------ public API
+
+    def interpret(self, query: str, filters: Filters = Filters()) -> Interpretation:
+        """Acronyms to expand, and the authority and years named in `query`; the filters to search with."""
+        query = query.strip()
+        options = self.options
+        expansions = tuple(self.glossary.expand(query)) if options.expand_acronyms else ()
+        authorities = self._named_authorities(query)
+        years, after = [], None
+        for match in YEAR.finditer(query):
+            before = query[max(0, match.start() - 12):match.start()].lower().split()
+            word = before[-1] if before else ""
+            if len(before) >= 2 and word in MONTHS:
+                word = before[-2]
+            if word in ("since", "after"):
+                after = after or match.group(1)
+            elif word not in ("by", "until", "before"):  # "by June 2020" is a deadline, not a document's year
+                years.append(match.group(1))
+        latest = bool(LATEST.search(query))
+        if authorities and options.authority == "filter" and not filters.authorities:
+            filters = replace(filters, authorities=authorities)
+        return Interpretation(query, expansions, authorities, tuple(dict.fromkeys(years)), after, latest, filters)
+
+    def search(self, query: str, k: int = 10, filters: Filters = Filters()) -> list[Hit]:
+        """The k best passages for `query`, best first, with their answering sentences highlighted."""
+        if not query.strip() or not self.index.passages:
+            return []
+        meaning = self.interpret(query, filters)
+        self.last_interpretation = meaning
+        return self.search_interpreted(meaning, k)
+
+    def search_interpreted(self, meaning: Interpretation, k: int = 10) -> list[Hit]:
+        """Search with an interpretation from `interpret` (which the app may show, or the user adjust)."""
+        mask = self.allowed_rows(meaning.filters)
+        if mask is not None and not mask.any():
+            return []
+        pool = max(self.settings.candidates, k)
+        text = meaning.search_text
+        query_vector = self.embedder.encode([text])
+        dense = self._dense_vector(query_vector, pool, mask)
+        lexical = self._lexical(text, pool, mask)
+        fused = self._fuse(dense, lexical)
+        fused = self._boost(fused, meaning)
+        order = sorted(fused, key=lambda row: (-fused[row], row))
+        concepts = self.concepts(meaning)
+        sentences: dict[int, list[tuple[int, int, float]]] = {}  # row -> its scored sentences, best first
+        if self.options.rerank and order:
+            order = self._rerank(order, fused, meaning.query, query_vector[0], concepts, sentences)
+        hits = self._select(order, fused, dict(dense), dict(lexical), k)
+        if self.options.highlight and hits:
+            rows = [self.index.row_of[hit.passage.passage_id] for hit in hits]
+            self._score_sentences([row for row in rows if row not in sentences], meaning.query, query_vector[0],
+                                  concepts, sentences)
+            hits = [replace(hit, highlights=answers.choose_highlights(sentences[row])) for hit, row in zip(hits, rows)]
+        return hits
+
+    def _rerank(self, order: list[int], fused: dict[int, float], query: str, query_vector: np.ndarray,
+                concepts, sentences: dict) -> list[int]:
+        """Add each leading passage's best sentence score to its fused score, and re-order them.
+
+        A question is usually answered by one sentence, which a whole paragraph's vector blurs.
+        """
+        head = order[:self.options.rerank]
+        self._score_sentences(head, query, query_vector, concepts, sentences)
+        top = max(fused[row] for row in head) or 1.0
+        for row in head:
+            best = sentences[row][0][2] if sentences[row] else 0.0
+            fused[row] += self.options.rerank_weight * top * best
+        return sorted(head, key=lambda row: (-fused[row], row)) + order[len(head):]
+
+    def _score_sentences(self, rows: list[int], query: str, query_vector: np.ndarray, concepts,
+                         sentences: dict) -> None:
+        if rows:
+            scored = self.highlighter.score(query, [self.index.passages[row].text for row in rows], query_vector,
+                                            concepts)
+            sentences.update(zip(rows, scored))
+
+    def concepts(self, meaning: Interpretation):
+        """What the question asks about, word by word, weighted by how rare each word is in the index."""
+        pairs = [(expansion.term, expansion.expansion) for expansion in meaning.expansions]
+        return answers.question_concepts(meaning.query, pairs, self._idf)
+
+    def _idf(self, stem: str) -> float:
+        if self._document_frequency is None:
+            counts: dict[str, int] = {}
+            for passage in self.index.passages:
+                for word in set(answers.content_stems(passage.text)):
+                    counts[word] = counts.get(word, 0) + 1
+            self._document_frequency = counts
+        n = len(self.index.passages)
+        df = self._document_frequency.get(stem, 0)
+        return float(np.log(1.0 + (n - df + 0.5) / (df + 0.5)))
+
+    def similar(self, passage_id: str, k: int = 10, filters: Filters = Filters()) -> list[Hit]:
+        """Passages closest in meaning to a given one ("more like this"), never from its own document."""
+        row = self.index.row_of[passage_id]
+        own = self.index.passages[row].doc_id
+        filters = Filters(**{**filters.__dict__, "exclude_doc_ids": (*filters.exclude_doc_ids, own)})
+        mask = self.allowed_rows(filters)
+        if not mask.any():
+            return []
+        found = self._dense_vector(self.index.vectors[row:row + 1], k, mask)
+        return [
+            Hit(passage=self.index.passages[r], score=score, rank=rank, dense_score=score)
+            for rank, (r, score) in enumerate(found, start=1)
+        ]
+
+    @property
+    def highlighter(self) -> answers.Highlighter:
+        """The sentence scorer, made on first use (it keeps sentence vectors of passages it has seen)."""
+        if self._highlighter is None:
+            options = self.options
+            self._highlighter = answers.Highlighter(
+                self.embedder, lexical_weight=options.sentence_word_weight, short_words=options.sentence_short_words,
+                number_bonus=options.sentence_number_bonus)
+        return self._highlighter
 
     def allowed_rows(self, filters: Filters) -> np.ndarray | None:
         """A boolean mask of rows the filters allow, or None when they allow everything."""
@@ -61,35 +244,7 @@ class Searcher:
             mask &= np.array([bool(d) and d[:len(filters.until)] <= filters.until for d in self._date])
         return mask
 
-    def search(self, query: str, k: int = 10, filters: Filters = Filters()) -> list[Hit]:
-        """The k best passages for `query`, best first."""
-        query = query.strip()
-        if not query or not self.index.passages:
-            return []
-        mask = self.allowed_rows(filters)
-        if mask is not None and not mask.any():
-            return []
-        pool = max(self.settings.candidates, k)
-        dense = self._dense(query, pool, mask)
-        lexical = self._lexical(query, pool, mask)
-        return self._fuse(dense, lexical, k)
-
-    def similar(self, passage_id: str, k: int = 10, filters: Filters = Filters()) -> list[Hit]:
-        """Passages closest in meaning to a given one ("more like this"), never from its own document."""
-        row = self.index.row_of[passage_id]
-        own = self.index.passages[row].doc_id
-        filters = Filters(**{**filters.__dict__, "exclude_doc_ids": (*filters.exclude_doc_ids, own)})
-        mask = self.allowed_rows(filters)
-        if not mask.any():
-            return []
-        found = self._dense_vector(self.index.vectors[row:row + 1], k, mask)
-        return [
-            Hit(passage=self.index.passages[r], score=score, rank=rank, dense_score=score)
-            for rank, (r, score) in enumerate(found, start=1)
-        ]
-
-    def _dense(self, query: str, pool: int, mask: np.ndarray | None) -> list[tuple[int, float]]:
-        return self._dense_vector(self.embedder.encode([query]), pool, mask)
+    # ------------------------------------------------------------ retrieval
 
     def _dense_vector(self, vector: np.ndarray, pool: int, mask: np.ndarray | None) -> list[tuple[int, float]]:
         import faiss
@@ -114,20 +269,158 @@ class Searcher:
         )
         return [(int(row), float(score)) for row, score in zip(rows[0], scores[0]) if score > 0]
 
-    def _fuse(self, dense: list[tuple[int, float]], lexical: list[tuple[int, float]], k: int) -> list[Hit]:
-        """Reciprocal rank fusion: each ranking adds weight / (rrf_k + rank)."""
+    # ------------------------------------------------------------ ranking
+
+    def _fuse(self, dense: list[tuple[int, float]], lexical: list[tuple[int, float]]) -> dict[int, float]:
+        """Reciprocal rank fusion (each ranking adds weight / (rrf_k + rank)), or a weighted sum of
+        min-max normalised scores."""
         settings = self.settings
         fused: dict[int, float] = {}
-        dense_score = dict(dense)
-        lexical_score = dict(lexical)
+        if self.options.fusion == "score":
+            alpha = self.options.score_dense_weight
+            for weight, ranking in ((settings.dense_weight * alpha, dense),
+                                    (settings.lexical_weight * (1.0 - alpha), lexical)):
+                if not ranking:
+                    continue
+                values = np.array([score for _, score in ranking])
+                low, high = float(values.min()), float(values.max())
+                spread = high - low if high > low else 1.0
+                for row, score in ranking:
+                    fused[row] = fused.get(row, 0.0) + weight * (score - low) / spread
+            return fused
         for weight, ranking in ((settings.dense_weight, dense), (settings.lexical_weight, lexical)):
             for rank, (row, _) in enumerate(ranking, start=1):
                 fused[row] = fused.get(row, 0.0) + weight / (settings.rrf_k + rank)
-        best = sorted(fused, key=lambda row: (-fused[row], row))[:k]
-        return [
-            Hit(
-                passage=self.index.passages[row], score=fused[row], rank=rank,
-                dense_score=dense_score.get(row), lexical_score=lexical_score.get(row),
-            )
-            for rank, row in enumerate(best, start=1)
-        ]
+        return fused
+
+    def _boost(self, fused: dict[int, float], meaning: Interpretation) -> dict[int, float]:
+        """Raise passages of an authority or year the question names (when not filtering by them)."""
+        options = self.options
+        if not fused:
+            return fused
+        top = max(fused.values())
+        authorities = {a.lower() for a in meaning.authorities} if options.authority == "boost" else set()
+        timely = self._timely_documents(meaning) if options.year_boost else set()
+        if not authorities and not timely:
+            return fused
+        boosted = {}
+        for row, value in fused.items():
+            passage = self.index.passages[row]
+            if authorities and (passage.authority or "").lower() in authorities:
+                value += options.authority_boost * top
+            if passage.doc_id in timely:
+                value += options.year_boost * top
+            boosted[row] = value
+        return boosted
+
+    def _timely_documents(self, meaning: Interpretation) -> set[str]:
+        """Documents of the time the question names: its years, after its "since" year, or the latest."""
+        found = set()
+        years = set(meaning.years)
+        authorities = {a.lower() for a in meaning.authorities}
+        for doc_id, doc_years in self._doc_years.items():
+            if years & doc_years or (meaning.after and doc_years and max(doc_years) > meaning.after):
+                found.add(doc_id)
+        if meaning.latest and authorities:
+            newest: dict[str, tuple[str, str]] = {}
+            for doc_id, record in self.index.documents.items():
+                authority = (record.get("authority") or "").lower()
+                if authority in authorities and record.get("source") == "Ofsted":
+                    when = str(record.get("date") or "")
+                    if when > newest.get(authority, ("", ""))[0]:
+                        newest[authority] = (when, doc_id)
+            found |= {doc_id for _, doc_id in newest.values()}
+        return found
+
+    def _select(self, order: list[int], fused: dict[int, float], dense: dict[int, float],
+                lexical: dict[int, float], k: int) -> list[Hit]:
+        """The top k rows as hits: verbatim copies folded into the first, at most `per_document` per document."""
+        options = self.options
+        kept: list[int] = []
+        copies: dict[int, list[int]] = {}
+        per_doc: dict[str, int] = {}
+        held_back: list[int] = []
+        for row in order:
+            if len(kept) == k:
+                break
+            passage = self.index.passages[row]
+            if options.collapse_copies:
+                original = self._copy_of(row, kept)
+                if original is not None:
+                    copies.setdefault(original, []).append(row)
+                    continue
+            if options.per_document and per_doc.get(passage.doc_id, 0) >= options.per_document:
+                held_back.append(row)
+                continue
+            per_doc[passage.doc_id] = per_doc.get(passage.doc_id, 0) + 1
+            kept.append(row)
+        for row in held_back:  # too few other documents: fill up in order
+            if len(kept) == k:
+                break
+            kept.append(row)
+        if held_back:
+            kept.sort(key=lambda row: (-fused[row], row))
+        hits = []
+        for rank, row in enumerate(kept, start=1):
+            also = tuple(dict.fromkeys(self.index.passages[copy].citation for copy in copies.get(row, ())))
+            hits.append(Hit(
+                passage=self.index.passages[row], score=fused[row], rank=rank, also_in=also,
+                dense_score=dense.get(row), lexical_score=lexical.get(row),
+            ))
+        return hits
+
+    def _copy_of(self, row: int, kept: list[int]) -> int | None:
+        """The kept row (from another document) that `row` is a verbatim or near-verbatim copy of."""
+        mine = self._shingles_of(row)
+        if not mine:
+            return None
+        doc_id = self.index.passages[row].doc_id
+        for other in kept:
+            if self.index.passages[other].doc_id == doc_id:
+                continue
+            theirs = self._shingles_of(other)
+            if theirs and len(mine & theirs) >= self.options.copy_threshold * min(len(mine), len(theirs)):
+                return other
+        return None
+
+    def _shingles_of(self, row: int) -> frozenset:
+        cached = self._shingles.get(row)
+        if cached is None:
+            words = re.findall(r"[a-z0-9]+", self.index.passages[row].text.lower())
+            cached = frozenset(tuple(words[i:i + COPY_SHINGLE]) for i in range(len(words) - COPY_SHINGLE + 1))
+            self._shingles[row] = cached
+        return cached
+
+    def _named_authorities(self, query: str) -> tuple[str, ...]:
+        if self._authority_pattern is None:
+            return ()
+        found = []
+        for match in self._authority_pattern.finditer(query):
+            name = match.group(1)
+            if name.lower() in WORDLIKE_AUTHORITIES and not name[:1].isupper():
+                continue
+            canonical = self._authority_names[name.lower()]
+            if canonical not in found:
+                found.append(canonical)
+        return tuple(found)
+
+
+def _authority_pattern(names: set[str]) -> re.Pattern | None:
+    if not names:
+        return None
+    alternatives = sorted((re.escape(name) for name in names), key=len, reverse=True)
+    return re.compile(r"\b(" + "|".join(alternatives) + r")(?:'s|’s)?\b", re.IGNORECASE)
+
+
+def _document_years(index: Index) -> dict[str, set[str]]:
+    """The years each document is about: its date and its inspection dates."""
+    years: dict[str, set[str]] = {}
+    for doc_id, record in index.documents.items():
+        found = {str(record.get(key) or "")[:4] for key in ("date", "inspection_start", "inspection_end")}
+        years[doc_id] = {year for year in found if year}
+    return years
+
+
+def option_names() -> list[str]:
+    """The names of the ranking options, for tools that vary them."""
+    return [spec.name for spec in fields(RankingOptions)]

@@ -8,6 +8,8 @@ from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 FORMAT_VERSION = 1  # bump when the files in the index folder change shape
+PACKAGED_MODEL = "all-MiniLM-L6-v2"  # the only model the embedders load; another name is a label (a test's fake)
+BACKENDS = ("torch", "onnx", "onnx-int8")  # embedding backends: see embedding.load_embedder and BENCHMARKS.md
 
 
 @dataclass(frozen=True)
@@ -16,15 +18,33 @@ class Settings:
 
     corpus: Path = PROJECT_ROOT / "corpus"  # folder of documents to index
     index: Path = PROJECT_ROOT / "index"  # folder the built index lives in
-    model: str = "all-MiniLM-L6-v2"  # embedding model: the packaged all-MiniLM-L6-v2
-    backend: str = "torch"  # embedding backend: torch (fp32)
+    model: str = PACKAGED_MODEL  # embedding model: the packaged all-MiniLM-L6-v2
+    backend: str = "onnx-int8"  # embedding backend: onnx-int8 (ONNX Runtime, int8 weights), onnx (fp32) or torch (fp32)
     batch_size: int = 32  # passages embedded per batch
     max_passage_tokens: int = 200  # word pieces per passage; the model reads 256 including title and section
     candidates: int = 100  # passages each retriever proposes before fusion
     rrf_k: int = 60  # reciprocal rank fusion constant
     dense_weight: float = 1.0  # weight of the dense ranking in fusion
     lexical_weight: float = 1.0  # weight of the lexical ranking in fusion
-    threads: int = 0  # CPU threads for embedding and FAISS; 0 means all cores
+    threads: int = 0  # CPU threads for embedding and for building the FAISS index; 0 means all cores
+    flat_max_passages: int = 50_000  # exact (flat) dense search up to this many passages, HNSW above
+    hnsw_neighbours: int = 32  # HNSW graph links per vector (M): more is better recall, more memory
+    hnsw_ef_construction: int = 40  # HNSW candidates while building: more is better recall, slower build
+    hnsw_ef_search: int = 128  # HNSW candidates while searching (at least the passages asked for)
+
+    @property
+    def embedding_model(self) -> str:
+        """The model name an index records: int8 vectors differ from fp32 ones, so they get their own name.
+
+        torch and onnx compute the same fp32 vectors (cosine 1.0000 to each other), so an index built
+        with one is used as it is by the other. Another model name (a test's fake embedder) is kept as it is.
+        """
+        return f"{self.model}+int8" if self.backend == "onnx-int8" and self.model == PACKAGED_MODEL else self.model
+
+    @property
+    def model_cache(self) -> Path:
+        """Where exported models are kept: beside the builds in the index folder, made once."""
+        return Path(self.index) / "models"
 
     @classmethod
     def from_env(cls, **overrides) -> "Settings":

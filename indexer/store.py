@@ -3,9 +3,14 @@
 Layout of the index folder:
     current -> builds/<stamp>     a symbolic link, replaced atomically when a build finishes
     builds/<stamp>/manifest.json  model, dimensions, format version, settings, checksum of every corpus file
-    builds/<stamp>/documents.jsonl, passages.jsonl, vectors.npy, dense.faiss, lexical/ (bm25s)
+    builds/<stamp>/documents.jsonl, passages.jsonl, vectors.npy, lexical/ (bm25s)
+    builds/<stamp>/dense.faiss    only for an approximate (HNSW) index: exact search is made from vectors.npy
+    models/<backend>/             ONNX exports of the embedding model, made once (see embedding.exported_model)
 A build writes a new folder under builds/ and only then moves `current`, so a crash or kill at any point
 leaves the previous index whole.
+
+The dense index is chosen by size (settings.flat_max_passages): exact inner-product search while a scan
+of every vector is fast, an HNSW graph above that. Both take FAISS's IDSelector search parameters.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ import json
 import os
 import shutil
 import time
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -43,6 +49,31 @@ class Index:
     def __post_init__(self):
         self.row_of = {passage.passage_id: row for row, passage in enumerate(self.passages)}
 
+    def search_dense(self, vectors: np.ndarray, k: int, allowed: np.ndarray | None = None
+                     ) -> tuple[np.ndarray, np.ndarray]:
+        """(scores, rows) of the k nearest passages to each query vector, only among `allowed` rows if given.
+
+        An approximate index walks its graph past rows a filter forbids, so a narrow filter (one
+        authority among a million passages) would leave it with too few results: when the filter
+        allows no more rows than an exact scan handles quickly, those rows are scanned exactly instead.
+        """
+        import faiss
+
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        k = min(k, len(self.passages))
+        if allowed is None:
+            return self.dense.search(vectors, k)
+        rows = np.flatnonzero(allowed)
+        exact_limit = self.manifest.get("dense", {}).get("flat_max_passages", 0)
+        if is_approximate(self.dense) and len(rows) <= exact_limit:
+            scores = vectors @ np.asarray(self.vectors[rows]).T
+            k = min(k, len(rows))
+            best = np.argsort(-scores, axis=1, kind="stable")[:, :k]
+            return np.take_along_axis(scores, best, axis=1), rows[best]
+        bits = np.packbits(np.asarray(allowed, dtype=bool), bitorder="little")
+        selector = faiss.IDSelectorBitmap(len(allowed), faiss.swig_ptr(bits))  # O(1) to make, unlike a batch
+        return self.dense.search(vectors, k, params=faiss.SearchParameters(sel=selector))
+
     def neighbours(self, passage_id: str, before: int = 2, after: int = 2) -> list[Passage]:
         """The passage with up to `before`/`after` passages around it from the same document, in order."""
         row = self.row_of[passage_id]
@@ -64,14 +95,50 @@ def lexical_tokens(texts: list[str], return_ids: bool = True):
                           show_progress=False)
 
 
-def build_dense(vectors: np.ndarray):
-    """An exact inner-product FAISS index (vectors are unit length, so this is cosine)."""
+def build_dense(vectors: np.ndarray, settings: Settings | None = None):
+    """A FAISS inner-product index (vectors are unit length, so this is cosine), chosen by size.
+
+    Up to `settings.flat_max_passages` rows: exact search over every vector. Above: an HNSW graph,
+    which answers in about a millisecond at a million passages with recall@10 near 0.99 (BENCHMARKS.md).
+    """
     import faiss
 
-    dense = faiss.IndexFlatIP(vectors.shape[1])
+    settings = settings or Settings.from_env()
+    vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+    if len(vectors) <= settings.flat_max_passages:
+        dense = faiss.IndexFlatIP(vectors.shape[1])
+    else:
+        dense = faiss.IndexHNSWFlat(vectors.shape[1], settings.hnsw_neighbours, faiss.METRIC_INNER_PRODUCT)
+        dense.hnsw.efConstruction = settings.hnsw_ef_construction
+        dense.hnsw.efSearch = settings.hnsw_ef_search
     if len(vectors):
-        dense.add(vectors)
+        with faiss_threads(settings.threads or os.cpu_count() or 1):  # building uses every core
+            dense.add(vectors)
     return dense
+
+
+def is_approximate(dense) -> bool:
+    """True for an HNSW index, False for exact (flat) search."""
+    import faiss
+
+    return not isinstance(dense, faiss.IndexFlat)
+
+
+@contextmanager
+def faiss_threads(count: int):
+    """Run a block with FAISS (OpenMP) using `count` threads, then go back to one.
+
+    One thread is what searching wants: a single query gains nothing from a second thread, and on a
+    two-core machine that also runs the embedding model, idle OpenMP threads spinning for work made a
+    flat search several times slower (BENCHMARKS.md, "threads").
+    """
+    import faiss
+
+    faiss.omp_set_num_threads(count)
+    try:
+        yield
+    finally:
+        faiss.omp_set_num_threads(1)
 
 
 def build_lexical(texts: list[str]):
@@ -93,10 +160,12 @@ def current_build(index_folder: Path) -> Path | None:
 
 
 def write_index(index_folder: Path, manifest: dict, documents: list[dict], passages: list[Passage],
-                vectors: np.ndarray, lexical_texts: list[str], embed_keys: list[str]) -> Path:
+                vectors: np.ndarray, lexical_texts: list[str], embed_keys: list[str],
+                settings: Settings | None = None) -> Path:
     """Write a complete build next to the current one, then point `current` at it atomically."""
     import faiss
 
+    settings = settings or Settings.from_env()
     index_folder = Path(index_folder)
     builds = index_folder / BUILDS
     builds.mkdir(parents=True, exist_ok=True)
@@ -111,15 +180,25 @@ def write_index(index_folder: Path, manifest: dict, documents: list[dict], passa
             handle.write(json.dumps(asdict(passage), ensure_ascii=False) + "\n")
     np.save(work / "vectors.npy", vectors.astype(np.float32))
     (work / "embed_keys.json").write_text(json.dumps(embed_keys), encoding="utf-8")
-    faiss.write_index(build_dense(vectors), str(work / "dense.faiss"))
+    dense = build_dense(vectors, settings)
+    if is_approximate(dense):  # an exact index is only the vectors again: it is made from vectors.npy on load
+        faiss.write_index(dense, str(work / "dense.faiss"))
     if lexical_texts:
         build_lexical(lexical_texts).save(str(work / "lexical"))
-    manifest = {**manifest, "format_version": FORMAT_VERSION, "passages": len(passages), "documents": len(documents)}
+    dense_record = {"kind": "hnsw" if is_approximate(dense) else "flat",
+                    "flat_max_passages": settings.flat_max_passages}
+    if is_approximate(dense):
+        dense_record.update(neighbours=settings.hnsw_neighbours, ef_construction=settings.hnsw_ef_construction,
+                            ef_search=settings.hnsw_ef_search)
+    manifest = {**manifest, "format_version": FORMAT_VERSION, "passages": len(passages), "documents": len(documents),
+                "dense": dense_record}
     (work / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
     _fsync_folder(work)
     final = builds / stamp
     work.rename(final)
+    _fsync_directory(builds)
     _point_current(index_folder, final)
+    _fsync_directory(index_folder)
     _remove_old_builds(builds, keep=final)
     return final
 
@@ -129,6 +208,20 @@ def _fsync_folder(folder: Path) -> None:
         if path.is_file():
             with open(path, "rb") as handle:
                 os.fsync(handle.fileno())
+
+
+def _fsync_directory(folder: Path) -> None:
+    """Make a rename inside `folder` durable (a power cut, not only a killed process, keeps it)."""
+    try:
+        handle = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return  # not every platform opens folders; a rename is still atomic there
+    try:
+        os.fsync(handle)
+    except OSError:
+        pass
+    finally:
+        os.close(handle)
 
 
 def _point_current(index_folder: Path, build: Path) -> None:
@@ -176,10 +269,11 @@ def load_index(index_folder: Path, settings: Settings | None = None) -> Index:
         raise IndexStaleError(
             f"the index in {index_folder} has format {manifest.get('format_version')}, this version reads "
             f"{FORMAT_VERSION}: run `python -m indexer build`")
-    if manifest.get("model") != settings.model:
+    if manifest.get("model") != settings.embedding_model:
         raise IndexStaleError(
-            f"index built with model {manifest.get('model')}, settings say {settings.model}: "
-            "run `python -m indexer build`")
+            f"index built with model {manifest.get('model')}, settings say {settings.embedding_model} "
+            f"(backend {settings.backend}): run `python -m indexer build`, or set INDEXER_BACKEND to the "
+            "backend the index was built with")
     documents = {}
     with open(build / "documents.jsonl", encoding="utf-8") as handle:
         for line in handle:
@@ -187,7 +281,17 @@ def load_index(index_folder: Path, settings: Settings | None = None) -> Index:
             documents[record["doc_id"]] = record
     with open(build / "passages.jsonl", encoding="utf-8") as handle:
         passages = [Passage(**json.loads(line)) for line in handle]
-    vectors = np.load(build / "vectors.npy")
-    dense = faiss.read_index(str(build / "dense.faiss"))
+    # Mapped, not read: an approximate index keeps its own copy, so these pages are touched only by
+    # filtered and "more like this" searches, and the operating system may drop them again.
+    vectors = np.load(build / "vectors.npy", mmap_mode="r")
+    if (build / "dense.faiss").is_file():
+        dense = faiss.read_index(str(build / "dense.faiss"))
+        if hasattr(dense, "hnsw"):
+            dense.hnsw.efSearch = manifest.get("dense", {}).get("ef_search", settings.hnsw_ef_search)
+    else:
+        dense = faiss.IndexFlatIP(vectors.shape[1])
+        if len(vectors):
+            dense.add(np.ascontiguousarray(vectors))
+    faiss.omp_set_num_threads(1)  # see faiss_threads: searches run one query at a time
     lexical = bm25s.BM25.load(str(build / "lexical")) if (build / "lexical").exists() else bm25s.BM25()
     return Index(build, manifest, documents, passages, vectors, dense, lexical)

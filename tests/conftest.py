@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,14 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 SEED_CORPUS = PROJECT_ROOT / "corpus"
 TEST_DATA = Path(__file__).parent / "data"
 SHARED_CORPUS = PROJECT_ROOT.parent / "shared" / "corpus"
+
+
+@pytest.fixture(autouse=True)
+def keep_main_module():
+    """Streamlit's AppTest leaves app.py as __main__; worker processes started later would re-run it."""
+    main = sys.modules["__main__"]
+    yield
+    sys.modules["__main__"] = main
 
 
 @pytest.fixture

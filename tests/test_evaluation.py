@@ -1,0 +1,162 @@
+"""The evaluation harness: matching gold snippets, the metrics, the question file, and a floor on the seeds."""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+
+import pytest
+
+from indexer import evaluation
+from indexer.errors import IndexerError
+from indexer.evaluation import Outcome, Question, first_relevant, matches, normalise, score
+
+from .conftest import SEED_CORPUS
+
+
+def question(id: str = "q1", gold=("gold",), kind: str = "lexical", split: str = "dev") -> Question:
+    return Question(id=id, q="?", gold=tuple(gold), kind=kind, split=split, corpus="seeds")
+
+
+# ---------------------------------------------------------------- normalising and matching
+
+
+def test_normalise_folds_case_quotes_dashes_and_white_space():
+    assert normalise("Children’s  “Voice”\n–\tSEEN") == "children's \"voice\" - seen"
+
+
+def test_hyphens_inside_words_and_across_line_ends_compare_equal():
+    assert normalise("well-coordinated") == normalise("wellcoordinated") == normalise("well-\ncoordinated")
+    assert normalise("assess-\n   ment") == "assessment"
+    assert normalise("17–21") == normalise("17-21")
+
+
+def test_a_gold_snippet_matches_through_line_breaks_and_curly_quotes():
+    gold = [normalise("children's needs are met in a timely way")]
+    assert matches("Most Children’s needs are\nmet in a timely  way.", gold)
+    assert not matches("Most children's needs are not met.", gold)
+
+
+def test_first_relevant_is_the_rank_of_the_first_text_with_any_gold_snippet():
+    texts = ["nothing here", "the second GOLD", "gold again"]
+    assert first_relevant(texts, ["gold"]) == 2
+    assert first_relevant(texts, ["other", "again"]) == 3
+    assert first_relevant(texts, ["absent"]) is None
+    assert first_relevant([], ["gold"]) is None
+
+
+# ---------------------------------------------------------------- metrics
+
+
+def test_hit_at_k_mrr_and_answer_at_1():
+    outcomes = [
+        Outcome(question("a"), rank=1, answered=True),
+        Outcome(question("b"), rank=3, answered=False),
+        Outcome(question("c"), rank=10, answered=False),
+        Outcome(question("d"), rank=None, answered=False),
+    ]
+    assert score(outcomes) == {
+        "n": 4, "hit@1": 0.25, "hit@5": 0.5, "mrr@10": (1 + 1 / 3 + 1 / 10) / 4, "answer@1": 0.25}
+
+
+def test_mrr_ignores_ranks_past_k():
+    assert score([Outcome(question(), rank=11, answered=False)])["mrr@10"] == 0.0
+
+
+def test_no_outcomes_score_nothing():
+    scores = score([])
+    assert scores["n"] == 0 and all(math.isnan(scores[m]) for m in evaluation.METRICS)
+
+
+class Canned(evaluation.System):
+    """A system that returns fixed texts, the first with a fixed answer sentence."""
+
+    name = "canned"
+
+    def __init__(self, texts, answer=None):
+        self.texts, self.answer = texts, answer
+
+    def retrieve(self, question, k=10):
+        return [evaluation.Result(text, self.answer if rank == 0 else None) for rank, text in enumerate(self.texts)]
+
+
+def test_evaluate_records_rank_and_whether_the_top_sentence_answers():
+    system = Canned(["A passage. The gold sentence here.", "gold"], answer="The gold sentence here.")
+    assert [(o.rank, o.answered) for o in evaluation.evaluate(system, [question(gold=["gold sentence"])])] == [
+        (1, True)]
+    system = Canned(["A passage. The gold sentence here."], answer="A passage.")
+    assert [(o.rank, o.answered) for o in evaluation.evaluate(system, [question(gold=["gold sentence"])])] == [
+        (1, False)]
+
+
+def test_table_groups_by_split_corpus_and_kind():
+    outcomes = [Outcome(question("a", kind="lexical"), 1, True),
+                Outcome(question("b", kind="acronym", split="heldout"), None, False)]
+    rows = evaluation.table({"project": outcomes, "bm25": outcomes})
+    assert list(rows) == ["all", "split=dev", "split=heldout", "corpus=seeds", "kind=lexical", "kind=acronym"]
+    assert rows["split=heldout"]["bm25"]["hit@1"] == 0.0 and rows["kind=lexical"]["project"]["hit@1"] == 1.0
+    printed = evaluation.format_table(rows)
+    assert "project" in printed and "bm25" in printed and "kind=acronym" in printed
+
+
+def test_questions_whose_gold_is_in_no_document_are_skipped():
+    kept, skipped = evaluation.answerable(
+        [question("in", gold=["was found"]), question("out", gold=["nowhere at all"])],
+        ["It was\nfound here."])
+    assert [q.id for q in kept] == ["in"] and [q.id for q in skipped] == ["out"]
+
+
+# ---------------------------------------------------------------- the question file
+
+
+def test_load_questions_reads_fields_and_filters_a_split(tmp_path):
+    path = tmp_path / "questions.jsonl"
+    path.write_text(
+        json.dumps({"id": "q1", "q": "a?", "gold": ["x"], "kind": "lexical", "split": "dev"}) + "\n\n"
+        + json.dumps({"id": "q2", "q": "b?", "gold": ["y", "z"], "split": "heldout"}) + "\n")
+    assert evaluation.load_questions(path, "heldout") == [
+        Question(id="q2", q="b?", gold=("y", "z"), kind="", split="heldout")]
+    assert len(evaluation.load_questions(path)) == 2
+    with pytest.raises(IndexerError, match="splits there: dev, heldout"):
+        evaluation.load_questions(path, "test")
+
+
+def test_a_bad_line_is_reported_with_its_number(tmp_path):
+    path = tmp_path / "questions.jsonl"
+    path.write_text('{"id": "q1", "q": "a?", "gold": ["x"]}\n{"id": "q2"}\n')
+    with pytest.raises(IndexerError, match="line 2"):
+        evaluation.load_questions(path)
+
+
+def test_the_shipped_question_file_loads():
+    questions = evaluation.load_questions(evaluation.DEFAULT_QUESTIONS)
+    assert len(questions) >= 80 and {q.split for q in questions} == {"dev", "heldout"}
+
+
+# ---------------------------------------------------------------- the real thing
+
+
+@pytest.mark.model
+def test_the_searcher_holds_its_scores_on_the_seed_questions(seed_index, real_embedder):
+    """A regression floor: the project on every seed question, a little under what it scored when tuned."""
+    from indexer.search import Searcher
+    from indexer.settings import Settings
+    from indexer.store import load_index
+
+    settings = Settings.from_env(index=seed_index)
+    searcher = Searcher(load_index(seed_index, settings), real_embedder, settings)
+    questions = evaluation.load_questions(evaluation.DEFAULT_QUESTIONS)
+    started = time.perf_counter()
+    results, skipped = evaluation.run_all(questions, searcher, [SEED_CORPUS], baselines=False, log=lambda _: None)
+    scores = evaluation.table(results)
+    print(evaluation.format_table(scores), f"\n{time.perf_counter() - started:.1f} s")
+    overall = scores["all"]["project"]
+    assert len(skipped) == sum(q.corpus == "ilacs" for q in questions)  # only the PDF questions
+    assert overall["n"] == 103
+    assert overall["hit@5"] >= FLOOR["hit@5"]
+    assert overall["mrr@10"] >= FLOOR["mrr@10"]
+    assert overall["answer@1"] >= FLOOR["answer@1"]
+
+
+FLOOR = {"hit@5": 0.80, "mrr@10": 0.70, "answer@1": 0.50}  # set from the measured scores in eval/TUNING.md

@@ -1,0 +1,221 @@
+"""The Searcher: fusion, filters, what it understands from a question, copies folded, diversity, highlights."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from indexer.building import build_index
+from indexer.glossary import Expansion, Glossary, mine_definitions
+from indexer.search import Filters, Interpretation, RankingOptions, Searcher
+from indexer.store import load_index
+
+from .conftest import write_files
+
+METADATA = (
+    "file,title,authority,doc_type,date,source\n"
+    "oldham-report.txt,Oldham inspection of children's services,Oldham,inspection report,2019-01-21,Ofsted\n"
+    "oldham-plan.txt,Oldham improvement plan,Oldham,improvement plan,2019,Oldham Council\n"
+    "tameside-report.txt,Tameside inspection of children's services,Tameside,inspection report,2019-05-13,Ofsted\n"
+    "tameside-2023.txt,Tameside inspection of children's services,Tameside,inspection report,2023-12-04,Ofsted\n"
+)
+QUOTED = "The timeliness and effectiveness of pathway plans that lead to effective support into independence."
+FILES = {
+    "metadata.csv": METADATA,
+    "oldham-report.txt": (
+        "What needs to improve\n\n"
+        f"- {QUOTED}\n\n"
+        "Children in care\n\n"
+        "1. Independent reviewing officers (IROs) visit children before reviews. IROs do not always challenge "
+        "drift in care planning effectively.\n\n"
+        "2. Personal education plans are completed for most children, and school attendance is monitored.\n\n"
+        "3. Foster carers are well trained and supported by their supervising social workers.\n\n"
+        "4. Care leavers live in suitable housing and stay in touch with their personal advisers.\n\n"
+        "5. Adoption is timely, and children move to their adoptive families quickly.\n"
+    ),
+    "oldham-plan.txt": (
+        "Our response to the inspection\n\n"
+        f"- {QUOTED}\n\n"
+        "Actions\n\n"
+        "- Every care leaver will have a pathway plan reviewed every six months by the leaving care team.\n"
+    ),
+    "tameside-report.txt": (
+        "Care leavers\n\n"
+        "1. Pathway plans for care leavers in Tameside are not reviewed when circumstances change.\n\n"
+        "2. Social workers in Tameside visit children regularly and see them alone.\n"
+    ),
+    "tameside-2023.txt": (
+        "Care leavers\n\n"
+        "1. In the latest visit, pathway plans for care leavers in Tameside were up to date and reviewed.\n"
+    ),
+}
+
+
+@pytest.fixture
+def index(tmp_path, settings, hashing_embedder):
+    corpus = write_files(tmp_path / "corpus", FILES)
+    build_index([corpus], settings.index, hashing_embedder, settings, progress=False, log=lambda *_: None)
+    return load_index(settings.index, settings)
+
+
+@pytest.fixture
+def searcher(index, hashing_embedder, settings):
+    return Searcher(index, hashing_embedder, settings)
+
+
+def docs(hits) -> list[str]:
+    return [hit.passage.doc_id for hit in hits]
+
+
+def test_every_hit_has_ranks_scores_and_highlights_inside_its_text(searcher):
+    hits = searcher.search("pathway plans for care leavers", k=5)
+    assert [hit.rank for hit in hits] == list(range(1, len(hits) + 1))
+    assert [hit.score for hit in hits] == sorted((hit.score for hit in hits), reverse=True)
+    for hit in hits:
+        assert hit.highlights
+        for start, end in hit.highlights:
+            assert 0 <= start < end <= len(hit.passage.text)
+            assert hit.passage.text[start:end].strip() == hit.passage.text[start:end]
+
+
+def test_highlight_is_the_sentence_that_answers(searcher):
+    hits = searcher.search("do IROs challenge drift?", k=1)
+    start, end = hits[0].highlights[0]
+    assert hits[0].passage.text[start:end] == "IROs do not always challenge drift in care planning effectively."
+
+
+def test_an_acronym_is_expanded_and_the_expansion_is_shown(searcher):
+    meaning = searcher.interpret("are PEPs any good?")
+    assert meaning.expansions == (Expansion("PEPs", "personal education plan"),)
+    assert meaning.search_text == "are PEPs any good? (personal education plan)"
+    hits = searcher.search("are PEPs any good?", k=1)
+    assert hits[0].passage.text.startswith("Personal education plans are completed")
+    assert searcher.last_interpretation == meaning
+
+
+def test_a_long_form_brings_in_its_acronym(searcher):
+    assert searcher.interpret("what do independent reviewing officers do").expansions == (
+        Expansion("independent reviewing officers", "IRO"),)
+
+
+def test_an_authority_named_in_the_question_filters_the_search(searcher):
+    meaning = searcher.interpret("in Tameside, are pathway plans reviewed?")
+    assert meaning.authorities == ("Tameside",)
+    assert meaning.filters == Filters(authorities=("Tameside",))
+    hits = searcher.search("in Tameside, are pathway plans reviewed?", k=10)
+    assert hits and {hit.passage.authority for hit in hits} == {"Tameside"}
+
+
+def test_the_user_s_own_authority_filter_wins(searcher):
+    meaning = searcher.interpret("in Tameside, are pathway plans reviewed?", Filters(authorities=("Oldham",)))
+    assert meaning.filters.authorities == ("Oldham",)
+
+
+def test_authority_boost_instead_of_filter_keeps_other_authorities(index, hashing_embedder, settings):
+    searcher = Searcher(index, hashing_embedder, settings, RankingOptions(authority="boost"))
+    hits = searcher.search("in Tameside, are pathway plans reviewed?", k=10)
+    assert hits[0].passage.authority == "Tameside"
+    assert "Oldham" in {hit.passage.authority for hit in hits}
+
+
+@pytest.mark.parametrize("question, years, after, latest", [
+    ("Tameside 2023: are pathway plans up to date?", ("2023",), None, False),
+    ("have pathway plans improved since 2019?", (), "2019", False),
+    ("what should be done by June 2020?", (), None, False),
+    ("what did Tameside's latest inspection say?", (), None, True),
+])
+def test_years_and_recency_in_the_question(searcher, question, years, after, latest):
+    meaning = searcher.interpret(question)
+    assert (meaning.years, meaning.after, meaning.latest) == (years, after, latest)
+
+
+def test_a_named_year_raises_that_year_s_document(searcher):
+    hits = searcher.search("Tameside 2023 pathway plans for care leavers", k=2)
+    assert docs(hits)[0] == "tameside-2023"
+    hits = searcher.search("Tameside's latest inspection: pathway plans for care leavers", k=2)
+    assert docs(hits)[0] == "tameside-2023"
+
+
+def test_a_verbatim_quote_is_one_hit_that_says_where_else_it_appears(searcher, index):
+    hits = searcher.search("timeliness and effectiveness of pathway plans into independence", k=10)
+    quoted = [hit for hit in hits if hit.passage.text == QUOTED]
+    assert len(quoted) == 1
+    copy = next(p for p in index.passages if p.text == QUOTED and p.doc_id != quoted[0].passage.doc_id)
+    assert quoted[0].also_in == (copy.citation,)
+
+
+def test_copies_are_kept_apart_when_collapsing_is_off(index, hashing_embedder, settings):
+    searcher = Searcher(index, hashing_embedder, settings, RankingOptions(collapse_copies=False))
+    hits = searcher.search("timeliness and effectiveness of pathway plans into independence", k=10)
+    assert sum(hit.passage.text == QUOTED for hit in hits) == 2
+    assert all(hit.also_in == () for hit in hits)
+
+
+def test_one_document_does_not_fill_the_results_while_others_can(index, hashing_embedder, settings):
+    searcher = Searcher(index, hashing_embedder, settings, RankingOptions(per_document=2, authority="off"))
+    hits = searcher.search("children care plans social workers", k=6)
+    assert max(docs(hits).count(doc) for doc in set(docs(hits))) <= 2 or len(set(docs(hits))) == 4
+
+
+def test_the_cap_gives_way_when_there_is_nothing_else(index, hashing_embedder, settings):
+    searcher = Searcher(index, hashing_embedder, settings, RankingOptions(per_document=1))
+    hits = searcher.search("children", k=5, filters=Filters(doc_ids=("oldham-report",)))
+    assert len(hits) == 5 and set(docs(hits)) == {"oldham-report"}
+
+
+def test_filters_still_apply(searcher):
+    assert searcher.search("pathway plans", filters=Filters(authorities=("Nowhere",))) == []
+    hits = searcher.search("pathway plans", filters=Filters(doc_types=("improvement plan",)))
+    assert set(docs(hits)) == {"oldham-plan"}
+    hits = searcher.search("pathway plans", filters=Filters(since="2023"))
+    assert set(docs(hits)) == {"tameside-2023"}
+    assert searcher.search("   ") == []
+
+
+def test_rrf_fusion_still_works(index, hashing_embedder, settings):
+    searcher = Searcher(index, hashing_embedder, settings, RankingOptions(fusion="rrf", rerank=0))
+    hits = searcher.search("do IROs challenge drift?", k=1)
+    assert "IROs do not always challenge" in hits[0].passage.text
+
+
+def test_similar_never_returns_its_own_document(searcher, index):
+    passage = next(p for p in index.passages if p.text.startswith("Pathway plans for care leavers in Tameside"))
+    hits = searcher.similar(passage.passage_id, k=3)
+    assert hits and all(hit.passage.doc_id != passage.doc_id for hit in hits)
+
+
+def test_interpretation_can_be_adjusted_and_searched(searcher):
+    meaning = searcher.interpret("pathway plans")
+    hits = searcher.search_interpreted(replace(meaning, filters=Filters(authorities=("Oldham",))), k=3)
+    assert {hit.passage.authority for hit in hits} == {"Oldham"}
+    assert isinstance(meaning, Interpretation)
+
+
+# ---------------------------------------------------------------- the glossary
+
+
+def test_glossary_reads_acronyms_only_in_capitals_where_they_are_words():
+    glossary = Glossary()
+    assert glossary.expand("is the MASH any good?") == [Expansion("MASH", "multi-agency safeguarding hub")]
+    assert glossary.expand("what about the mash") == []
+    assert glossary.expand("are ehcps on time?") == [Expansion("ehcps", "education, health and care plan")]
+    assert glossary.expand("a pep talk") == []  # short acronyms only in capitals
+
+
+def test_definitions_are_mined_from_the_documents():
+    texts = [
+        "Children have regularly updated personal education plans (PEPs) and see the Oldham Practice Hub (OPH).",
+        "The children in care council (CICC) meets monthly. Signs of Safety (SoS) is used. In 2019 (May) ...",
+    ]
+    assert mine_definitions(texts) == {
+        "PEP": ("personal education plans",),
+        "OPH": ("Oldham Practice Hub",),
+        "CICC": ("children in care council",),
+        "SOS": ("Signs of Safety",),
+    }
+
+
+def test_mined_definitions_extend_the_glossary():
+    glossary = Glossary({"IRO": ("independent reviewing officer",)}).merged({"OPH": ("Oldham Practice Hub",)})
+    assert glossary.expand("what is the OPH?") == [Expansion("OPH", "Oldham Practice Hub")]
