@@ -127,30 +127,82 @@ def command_search(args) -> int:
     searcher = _searcher(settings)
     filters = _filters(args, searcher)
     if args.batch:
+        if args.batch != "-" and not Path(args.batch).is_file():
+            raise IndexerError(f"{args.batch}: no such file")
         source = sys.stdin if args.batch == "-" else open(args.batch, encoding="utf-8")
         with source:
             for line in source:
                 query = line.strip()
                 if query:
-                    _print_results(query, searcher.search(query, args.k, filters), args.json or True)
+                    _print_results(query, searcher, searcher.search(query, args.k, filters), as_json=True)
         return 0
-    _print_results(args.query, searcher.search(args.query, args.k, filters), args.json)
+    _print_results(args.query, searcher, searcher.search(args.query, args.k, filters), args.json)
     return 0
 
 
-def _print_results(query: str, hits, as_json: bool) -> None:
+def _answer(query: str, hits) -> list:
+    """The answer block: verbatim sentences from the top hits, each with the number of its hit."""
+    from .answers import compose_answer
+
+    return compose_answer(query, hits)
+
+
+def _understood(searcher) -> dict:
+    """What the searcher read into the question: acronyms it expanded, authorities and years it noticed."""
+    meaning = getattr(searcher, "last_interpretation", None)
+    if meaning is None:
+        return {}
+    found = {
+        "expansions": [{"term": e.term, "expansion": e.expansion} for e in meaning.expansions],
+        "authorities": list(meaning.authorities),
+        "years": list(meaning.years),
+    }
+    return {key: value for key, value in found.items() if value}
+
+
+def _marked(text: str, spans) -> str:
+    """The passage with its answering sentences between » and «, for a terminal."""
+    out, at = [], 0
+    for start, end in sorted(spans):
+        if start < at:
+            continue
+        out += [text[at:start], "»", text[start:end], "«"]
+        at = end
+    return "".join(out + [text[at:]])
+
+
+def _print_results(query: str, searcher, hits, as_json: bool) -> None:
+    answer = _answer(query, hits)
+    understood = _understood(searcher)
     if as_json:
-        print(json.dumps({"query": query, "hits": [hit.to_json() for hit in hits]}, ensure_ascii=False))
+        print(json.dumps({
+            "query": query,
+            "understood": understood,
+            "answer": [{"text": a.text, "hit": a.hit_rank, "citation": a.citation, "passage_id": a.passage_id}
+                       for a in answer],
+            "hits": [hit.to_json() for hit in hits],
+        }, ensure_ascii=False))
         return
+    if understood.get("expansions"):
+        print("Also searched for: " + "; ".join(f"{e['term']} = {e['expansion']}"
+                                                for e in understood["expansions"]) + "\n")
     if not hits:
         print(f"No passages found for: {query}")
         return
+    if answer:
+        print("Answer (verbatim; [n] is the passage it comes from):")
+        for sentence in answer:
+            for line in textwrap.wrap(f"“{' '.join(sentence.text.split())}” [{sentence.hit_rank}]", width=96):
+                print(f"  {line}")
+        print()
     for hit in hits:
         print(f"{hit.rank:>2}. {hit.passage.citation}  [score {hit.score:.4f}]")
         if hit.passage.section:
             print(f"    Section: {hit.passage.section}")
-        for line in textwrap.wrap(" ".join(hit.passage.text.split()), width=96):
+        for line in textwrap.wrap(" ".join(_marked(hit.passage.text, hit.highlights).split()), width=96):
             print(f"    {line}")
+        if hit.also_in:
+            print(f"    Also in: {'; '.join(hit.also_in)}")
         print()
 
 

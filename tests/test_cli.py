@@ -35,9 +35,14 @@ def cli_env(tmp_path, monkeypatch):
 def test_search_prints_rank_citation_and_passage(cli_env, capsys):
     capsys.readouterr()
     assert cli.main(["search", "pathway plans lack ambition", "-k", "1"]) == 0
-    out = capsys.readouterr().out
-    assert out.startswith(" 1. Ofsted, Exampleton inspection of children's social care services (May 2023), para 31")
-    assert "Some young people have pathway plans that lack ambition" in out
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "Answer (verbatim; [n] is the passage it comes from):"
+    assert lines[1] == ("  “Some young people have pathway plans that lack ambition and are not reviewed often "
+                        "enough.” [1]")
+    hit = next(n for n, line in enumerate(lines) if line.startswith(" 1. "))
+    assert lines[hit].startswith(" 1. Ofsted, Exampleton inspection of children's social care services (May 2023), "
+                                 "para 31  [score ")
+    assert "»Some young people have pathway plans that lack ambition" in lines[hit + 2]
 
 
 def test_search_json_has_every_field_a_script_needs(cli_env, capsys):
@@ -46,6 +51,7 @@ def test_search_json_has_every_field_a_script_needs(cli_env, capsys):
     result = json.loads(capsys.readouterr().out)
     hit = result["hits"][0]
     assert result["query"] == "pathway plans"
+    assert result["answer"][0]["hit"] == 1 and result["answer"][0]["text"] in hit["text"]
     assert {"text", "score", "doc_id", "title", "authority", "doc_type", "date", "section", "paragraph", "page",
             "citation", "highlights", "passage_id"} <= set(hit)
     assert (hit["doc_id"], hit["authority"], hit["doc_type"], hit["date"], hit["paragraph"], hit["page"]) == (
