@@ -4,9 +4,11 @@ Not part of the package. It loads an index once, caches every vector it computes
 variant of the embedded text or of the highlighter costs one encoding, ever), and prints one line
 of metrics per variant. Usage:
 
-    HF_HUB_OFFLINE=1 .venv/bin/python eval/tune.py --index /tmp/idx-q [--split dev] [--show NAME]
+    HF_HUB_OFFLINE=1 .venv/bin/python eval/tune.py [--index seeds=DIR ilacs=DIR] [--only PATTERN ...]
+                                                   [--show NAME] [--highlight]
 
-Variants are listed in VARIANTS below; eval/TUNING.md records what they gave.
+Seed questions are scored on the `seeds` index, PDF questions on the `ilacs` one (build commands in
+eval/TUNING.md). Variants are listed in VARIANTS below; eval/TUNING.md records what they gave.
 """
 
 from __future__ import annotations
@@ -143,7 +145,7 @@ def line(name: str, scores: dict) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--index", nargs="*", default=["seeds=/tmp/idx-q", "ilacs=/tmp/idx-ilacs"],
+    parser.add_argument("--index", nargs="*", default=["seeds=/tmp/q3-idx-seeds", "ilacs=/tmp/q3-idx-ilacs6"],
                         help="CORPUS=FOLDER: questions of that `corpus` are scored on that index")
     parser.add_argument("--split", default="dev")
     parser.add_argument("--questions", default=str(Path(__file__).parent / "questions.jsonl"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass, replace
 from functools import lru_cache
@@ -35,6 +36,7 @@ SECOND_HIGHLIGHT_MARGIN = 0.08  # a second sentence is highlighted when it score
 CACHE_PASSAGES = 4096  # sentence vectors kept for this many passages
 ANSWER_MIN_SUPPORT = 0.6  # hits scoring under this share of the first hit's score give no answer sentence
 ANSWER_COPY_BONUS = 0.05  # support added for each other document a hit's passage appears in (up to two)
+ANSWER_MIN_RATIO = 0.75  # a further answer sentence must score at least this share of the best one
 
 
 @dataclass(frozen=True)
@@ -197,32 +199,35 @@ class Highlighter:
         self.short_words = short_words  # sentences shorter than this many words are scored down
         self.number_bonus = number_bonus  # added to sentences with a number when the question asks for one
         self._cache: OrderedDict[str, tuple[list[tuple[int, int]], np.ndarray]] = OrderedDict()
+        self._lock = threading.Lock()  # the app's sessions share one highlighter
 
     def sentences(self, texts: list[str]) -> list[tuple[list[tuple[int, int]], np.ndarray]]:
         """Spans and unit vectors of the sentences of each text, encoding only what is not cached."""
         out: list = [None] * len(texts)
         missing: dict[str, list[int]] = {}
-        for row, text in enumerate(texts):
-            cached = self._cache.get(text)
-            if cached is not None:
-                self._cache.move_to_end(text)
-                out[row] = cached
-            else:
-                missing.setdefault(text, []).append(row)
+        with self._lock:
+            for row, text in enumerate(texts):
+                cached = self._cache.get(text)
+                if cached is not None:
+                    self._cache.move_to_end(text)
+                    out[row] = cached
+                else:
+                    missing.setdefault(text, []).append(row)
         if missing:
             spans = {text: sentence_spans(text) for text in missing}
             flat = [text[start:end] for text in missing for start, end in spans[text]]
             vectors = self.embedder.encode(flat) if flat else np.zeros((0, self.embedder.dimensions), np.float32)
             at = 0
-            for text, rows in missing.items():
-                count = len(spans[text])
-                entry = (spans[text], vectors[at:at + count])
-                at += count
-                self._cache[text] = entry
-                for row in rows:
-                    out[row] = entry
-            while len(self._cache) > self.cache_size:
-                self._cache.popitem(last=False)
+            with self._lock:
+                for text, rows in missing.items():
+                    count = len(spans[text])
+                    entry = (spans[text], vectors[at:at + count])
+                    at += count
+                    self._cache[text] = entry
+                    for row in rows:
+                        out[row] = entry
+                while len(self._cache) > self.cache_size:
+                    self._cache.popitem(last=False)
         return out
 
     def score(self, query: str, texts: list[str], query_vector: np.ndarray | None = None,
@@ -283,7 +288,8 @@ def compose_answer(query: str, hits: list[Hit], max_sentences: int = 3) -> list[
     by meaning and words), weighted by the hit's score relative to the first hit's, by their place among
     the hit's highlights, and by the question's words they contain. A hit folded together with copies in
     other documents counts as better supported. A sentence quoted in several hits is given once, from the
-    best hit. Sentences from hits scoring under ANSWER_MIN_SUPPORT of the first hit are left out.
+    best hit. Sentences from hits scoring under ANSWER_MIN_SUPPORT of the first hit, and sentences scoring
+    under ANSWER_MIN_RATIO of the best sentence, are left out: one sure sentence beats three loose ones.
     """
     if not hits:
         return []
@@ -307,7 +313,7 @@ def compose_answer(query: str, hits: list[Hit], max_sentences: int = 3) -> list[
     seen: set[str] = set()
     for sentence in candidates:
         key = " ".join(content_stems(sentence.text))
-        if key in seen:
+        if key in seen or sentence.score < ANSWER_MIN_RATIO * candidates[0].score:
             continue
         seen.add(key)
         chosen.append(sentence)

@@ -10,7 +10,7 @@ import time
 import unicodedata
 import warnings
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -172,15 +172,18 @@ class ProjectSystem(System):
 class _HighlightedBaseline(System):
     """A baseline whose first result gets its answer sentence from the project's highlighter."""
 
+    join_lines = False  # raw text breaks lines for layout, not between sentences: read it as running text
+
     def __init__(self, highlighter=None):
         self.highlighter = highlighter
 
     def _with_answer(self, question: str, texts: list[str]) -> list[Result]:
         answer = None
         if texts and self.highlighter is not None:
-            rows = self.highlighter.score(question, texts[:1])[0]
+            first = " ".join(texts[0].split()) if self.join_lines else texts[0]
+            rows = self.highlighter.score(question, [first])[0]
             if rows:
-                answer = texts[0][rows[0][0]:rows[0][1]]
+                answer = first[rows[0][0]:rows[0][1]]
         return [Result(text, answer if rank == 0 else None) for rank, text in enumerate(texts)]
 
 
@@ -224,6 +227,7 @@ class TutorialSystem(_HighlightedBaseline):
     """The tutorial pipeline: 1000-character chunks with 200 overlap, all-MiniLM-L6-v2, FAISS IndexFlatIP."""
 
     name = "tutorial"
+    join_lines = True
 
     def __init__(self, raw_texts: list[str], embedder, highlighter=None, cache: Path | None = CACHE):
         import faiss
@@ -297,6 +301,13 @@ def groups(outcomes: list[Outcome]) -> dict[str, list[Outcome]]:
         for value in sorted({getattr(o.question, attribute) for o in outcomes}):
             if value:
                 found[f"{label}={value}"] = [o for o in outcomes if getattr(o.question, attribute) == value]
+    splits = sorted({o.question.split for o in outcomes} - {""})
+    corpora = sorted({o.question.corpus for o in outcomes} - {""})
+    if len(splits) > 1 and len(corpora) > 1:
+        for corpus in corpora:
+            for split in splits:
+                found[f"{corpus}/{split}"] = [o for o in outcomes
+                                              if o.question.corpus == corpus and o.question.split == split]
     kinds = [kind for kind in KINDS if any(o.question.kind == kind for o in outcomes)]
     kinds += sorted({o.question.kind for o in outcomes} - set(KINDS) - {""})
     for kind in kinds:
@@ -341,6 +352,10 @@ def run_all(questions: list[Question], searcher, folders: list[Path], baselines:
     """Score the project (and the baselines) on the questions answerable from `folders`."""
     raw = [raw_text(path) for path in corpus_files_of(folders)]
     kept, skipped = answerable(questions, raw)
+    if not kept:
+        raise IndexerError(
+            f"none of the {len(questions)} questions has a gold snippet in {', '.join(map(str, folders))}: "
+            "build an index over the documents they were written from (see eval/README.md)")
     results: dict[str, list[Outcome]] = {}
     systems: list[System] = [ProjectSystem(searcher)]
     if baselines:

@@ -87,12 +87,13 @@ class Expansion:
 class Glossary:
     """Finds acronyms (and long forms) in questions and says what to add to the search."""
 
-    def __init__(self, entries: dict[str, tuple[str, ...]] | None = None):
+    def __init__(self, entries: dict[str, tuple[str, ...]] | None = None, learned: frozenset[str] = frozenset(),
+                 reversible: dict[str, str] | None = None):
         self.entries = dict(ACRONYMS if entries is None else entries)
-        self._long = {}
-        for acronym, forms in self.entries.items():
-            for form in forms:
-                self._long.setdefault(_fold(form), acronym)
+        self.learned = learned  # acronyms learned from documents: matched only as written, in capitals
+        # long forms that bring in their acronym: those of the given entries, not ones learned from documents
+        self._long = dict(reversible) if reversible is not None else {
+            _fold(form): acronym for acronym, forms in self.entries.items() for form in forms}
         self._acronym_pattern = re.compile(
             r"\b(" + "|".join(sorted(map(re.escape, self.entries), key=len, reverse=True)) + r")(?:'?s)?\b",
             re.IGNORECASE) if self.entries else None
@@ -100,15 +101,22 @@ class Glossary:
             r"\b(" + "|".join(sorted((re.escape(form) for form in self._long), key=len, reverse=True))
             + r")s?\b") if self._long else None
 
-    def merged(self, extra: dict[str, tuple[str, ...]]) -> "Glossary":
-        """A glossary with `extra` entries added (long forms of known acronyms appended)."""
+    def merged(self, learned: dict[str, tuple[str, ...]]) -> "Glossary":
+        """A glossary that also knows acronyms the documents define (long forms of known ones appended).
+
+        Learned entries only expand an acronym written in capitals; their long forms do not bring in the
+        acronym, since a document's own abbreviation ("pathway plans (PP)") is no help to a question.
+        """
         entries = {key: tuple(value) for key, value in self.entries.items()}
-        for acronym, forms in extra.items():
+        new_acronyms = set()
+        for acronym, forms in learned.items():
             known = {_fold(form) for form in entries.get(acronym, ())}
-            new = tuple(form for form in forms if _fold(form) not in known)
+            new = tuple(dict((_fold(form), form) for form in forms if _fold(form) not in known).values())
             if new:
+                if acronym not in entries:
+                    new_acronyms.add(acronym)
                 entries[acronym] = entries.get(acronym, ()) + new
-        return Glossary(entries)
+        return Glossary(entries, self.learned | frozenset(new_acronyms), self._long)
 
     def expand(self, query: str) -> list[Expansion]:
         """Acronyms in `query` with their long forms, and long forms with their acronyms; each once."""
@@ -120,11 +128,15 @@ class Glossary:
                 acronym = written.upper()
                 if acronym not in self.entries or acronym in seen:
                     continue
-                if not written.isupper() and (acronym in WORDLIKE or len(acronym) <= 3):
+                if not written.isupper() and (acronym in WORDLIKE or len(acronym) <= 3 or acronym in self.learned):
                     continue  # "pa", "cin", "mash": only in capitals
                 seen.add(acronym)
+                shown: set[str] = set()
                 for form in self.entries[acronym]:
-                    found.append(Expansion(match.group(0), form))
+                    key = _fold(form).rstrip("s")  # "personal education plan(s)" once
+                    if key not in shown:
+                        shown.add(key)
+                        found.append(Expansion(match.group(0), form))
         if self._long_pattern:
             for match in self._long_pattern.finditer(_fold(query)):
                 acronym = self._long[match.group(1)]
@@ -135,7 +147,8 @@ class Glossary:
 
 
 def _fold(text: str) -> str:
-    return re.sub(r"\s+", " ", text.lower().replace("’", "'")).strip()
+    text = re.sub(r"(?<=\w)-\s+", "-", text.lower().replace("’", "'"))  # "Multi- Agency" as a PDF breaks it
+    return re.sub(r"\s+", " ", text).strip()
 
 
 DEFINITION = re.compile(r"\(\s*([A-Z][A-Za-z]{1,7}?)(s?)\s*\)")

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, fields, replace
+import weakref
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from . import answers
 from .embedding import Embedder
+from .errors import IndexerError
 from .glossary import Expansion, Glossary, mine_definitions
-from .passages import Hit, Passage
+from .passages import Hit
 from .settings import Settings
 from .store import Index, lexical_tokens
 
@@ -52,6 +54,11 @@ class RankingOptions:
     sentence_short_words: int = answers.SHORT_WORDS  # shorter sentences are scored down ("Objective: Pathways")
     sentence_number_bonus: float = answers.NUMBER_BONUS  # for a sentence with a number, when one is asked for
 
+    def __post_init__(self):
+        for name, valid in (("fusion", ("score", "rrf")), ("authority", ("filter", "boost", "off"))):
+            if getattr(self, name) not in valid:
+                raise IndexerError(f"ranking option {name} is {getattr(self, name)!r}; valid: {', '.join(valid)}")
+
 
 @dataclass(frozen=True)
 class Interpretation:
@@ -79,6 +86,7 @@ LATEST = re.compile(r"\b(latest|most recent|newest|current|recent|last) (inspect
                     re.IGNORECASE)
 WORDLIKE_AUTHORITIES = {"reading", "bury"}  # names that are also ordinary words: only matched capitalised
 COPY_SHINGLE = 4
+_HIGHLIGHTERS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # embedder -> {sentence options: Highlighter}
 
 
 class Searcher:
@@ -214,14 +222,31 @@ class Searcher:
             for rank, (r, score) in enumerate(found, start=1)
         ]
 
+    def highlight(self, query: str, hits: list[Hit], filters: Filters = Filters()) -> list[Hit]:
+        """`hits` (found by any searcher, e.g. one with highlight=False) with their answering sentences marked."""
+        if not hits:
+            return []
+        meaning = self.interpret(query, filters)
+        query_vector = self.embedder.encode([meaning.search_text])[0]
+        texts = [hit.passage.text for hit in hits]
+        scored = self.highlighter.score(meaning.query, texts, query_vector, self.concepts(meaning))
+        return [replace(hit, highlights=answers.choose_highlights(rows)) for hit, rows in zip(hits, scored)]
+
     @property
     def highlighter(self) -> answers.Highlighter:
-        """The sentence scorer, made on first use (it keeps sentence vectors of passages it has seen)."""
+        """The sentence scorer, made on first use. Searchers with the same embedder and sentence options share
+        one, and so its cache of sentence vectors."""
         if self._highlighter is None:
             options = self.options
-            self._highlighter = answers.Highlighter(
-                self.embedder, lexical_weight=options.sentence_word_weight, short_words=options.sentence_short_words,
-                number_bonus=options.sentence_number_bonus)
+            key = (options.sentence_word_weight, options.sentence_short_words, options.sentence_number_bonus)
+            try:
+                shared = _HIGHLIGHTERS.setdefault(self.embedder, {})
+            except TypeError:  # an embedder that cannot be weakly referenced gets its own
+                shared = {}
+            if key not in shared:
+                shared[key] = answers.Highlighter(self.embedder, lexical_weight=key[0], short_words=key[1],
+                                                  number_bonus=key[2])
+            self._highlighter = shared[key]
         return self._highlighter
 
     def allowed_rows(self, filters: Filters) -> np.ndarray | None:
@@ -419,8 +444,3 @@ def _document_years(index: Index) -> dict[str, set[str]]:
         found = {str(record.get(key) or "")[:4] for key in ("date", "inspection_start", "inspection_end")}
         years[doc_id] = {year for year in found if year}
     return years
-
-
-def option_names() -> list[str]:
-    """The names of the ranking options, for tools that vary them."""
-    return [spec.name for spec in fields(RankingOptions)]

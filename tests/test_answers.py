@@ -138,3 +138,8 @@ def test_answer_block_gives_a_quoted_sentence_once_and_stops_at_max():
 def test_answer_block_of_nothing_is_empty():
     assert compose_answer("anything", []) == []
     assert compose_answer("anything", [replace(hit(1, ONE, 1.0, []))]) == []
+
+
+def test_answer_block_leaves_out_a_sentence_far_weaker_than_the_best():
+    hits = [hit(1, ONE, 1.0, [(0, 35)]), hit(2, THREE, 0.9, [(0, 26)])]
+    assert [a.text for a in compose_answer("pathway plans", hits)] == ["Pathway plans are not good quality."]

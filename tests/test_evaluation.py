@@ -134,6 +134,71 @@ def test_the_shipped_question_file_loads():
     assert len(questions) >= 80 and {q.split for q in questions} == {"dev", "heldout"}
 
 
+# ---------------------------------------------------------------- the command, with a fake model
+
+
+@pytest.fixture
+def eval_env(tmp_path, monkeypatch, settings, hashing_embedder):
+    """A two-document corpus, its index built with the fake embedder, and a question file."""
+    from indexer.building import build_index
+
+    from .conftest import write_files
+
+    corpus = write_files(tmp_path / "corpus", {
+        "oldham.txt": "Care leavers\n\n1. Some young people have pathway plans that are not good quality.\n\n"
+                      "2. Personal advisers keep in touch with young people.\n",
+        "tameside.txt": "Children in care\n\n1. Independent reviewing officers (IROs) do not always challenge drift.\n",
+    })
+    build_index([corpus], settings.index, hashing_embedder, settings, progress=False, log=lambda *_: None)
+    questions = tmp_path / "questions.jsonl"
+    questions.write_text("\n".join(json.dumps(q) for q in [
+        {"id": "q1", "q": "are pathway plans good?", "gold": ["pathway plans that are not good quality"],
+         "kind": "lexical", "split": "dev", "corpus": "seeds"},
+        {"id": "q2", "q": "do IROs challenge?", "gold": ["do not always challenge drift"],
+         "kind": "acronym", "split": "heldout", "corpus": "seeds"},
+        {"id": "q3", "q": "elsewhere?", "gold": ["a sentence in no document here"], "kind": "lexical",
+         "split": "dev", "corpus": "ilacs"},
+    ]) + "\n")
+    monkeypatch.setattr("indexer.embedding.load_embedder", lambda settings=None: hashing_embedder)
+    monkeypatch.setattr(evaluation, "CACHE", tmp_path / "cache")
+    monkeypatch.setenv("INDEXER_MODEL", settings.model)
+    return settings.index, questions
+
+
+def test_eval_command_prints_every_system_side_by_side(eval_env, capsys):
+    from indexer import cli
+
+    index, questions = eval_env
+    assert cli.main(["eval", str(questions), "--index", str(index)]) == 0
+    out = capsys.readouterr().out
+    assert "Scored 2 of 3 questions; skipped 1" in out
+    header = next(line for line in out.splitlines() if line.startswith("questions"))
+    assert header.split() == ["questions", "n", "project", "bm25", "tutorial"]
+    assert any(line.startswith("kind=acronym") for line in out.splitlines())
+
+
+def test_eval_command_as_json(eval_env, capsys):
+    from indexer import cli
+
+    index, questions = eval_env
+    assert cli.main(["eval", str(questions), "--index", str(index), "--split", "dev", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert (report["questions"], report["scored"], report["skipped"]) == (2, 1, ["q3"])
+    assert report["scores"]["all"]["project"]["hit@1"] == 1.0
+    assert set(report["scores"]["all"]) == {"project", "bm25", "tutorial"}
+
+
+def test_eval_command_says_when_no_question_fits_the_corpus(eval_env, capsys):
+    from indexer import cli
+
+    from .conftest import write_files
+
+    index, questions = eval_env
+    other = write_files(questions.parent / "other", {"letter.txt": "Nothing the questions ask about.\n"})
+    assert cli.main(["eval", str(questions), "--index", str(index), "--corpus", str(other)]) == 2
+    assert "none of the 3 questions has a gold snippet in" in capsys.readouterr().err
+
+
 # ---------------------------------------------------------------- the real thing
 
 
@@ -159,4 +224,4 @@ def test_the_searcher_holds_its_scores_on_the_seed_questions(seed_index, real_em
     assert overall["answer@1"] >= FLOOR["answer@1"]
 
 
-FLOOR = {"hit@5": 0.80, "mrr@10": 0.70, "answer@1": 0.50}  # set from the measured scores in eval/TUNING.md
+FLOOR = {"hit@5": 0.85, "mrr@10": 0.76, "answer@1": 0.58}  # measured 0.883, 0.797, 0.650: eval/TUNING.md

@@ -7,6 +7,7 @@ from dataclasses import replace
 import pytest
 
 from indexer.building import build_index
+from indexer.errors import IndexerError
 from indexer.glossary import Expansion, Glossary, mine_definitions
 from indexer.search import Filters, Interpretation, RankingOptions, Searcher
 from indexer.store import load_index
@@ -177,6 +178,20 @@ def test_rrf_fusion_still_works(index, hashing_embedder, settings):
     searcher = Searcher(index, hashing_embedder, settings, RankingOptions(fusion="rrf", rerank=0))
     hits = searcher.search("do IROs challenge drift?", k=1)
     assert "IROs do not always challenge" in hits[0].passage.text
+
+
+def test_hits_found_without_highlighting_can_be_highlighted_afterwards(index, hashing_embedder, settings):
+    plain = Searcher(index, hashing_embedder, settings, RankingOptions(highlight=False))
+    hits = plain.search("do IROs challenge drift?", k=3)
+    assert all(hit.highlights == () for hit in hits)
+    main = Searcher(index, hashing_embedder, settings)
+    assert main.highlight("do IROs challenge drift?", hits) == main.search("do IROs challenge drift?", k=3)
+    assert main.highlighter is plain.highlighter  # one cache of sentence vectors per embedder
+
+
+def test_unknown_ranking_options_are_refused_with_the_valid_ones():
+    with pytest.raises(IndexerError, match="valid: score, rrf"):
+        RankingOptions(fusion="max")
 
 
 def test_similar_never_returns_its_own_document(searcher, index):
