@@ -387,12 +387,20 @@ class Searcher:
             kept.sort(key=lambda row: (-fused[row], row))
         hits = []
         for rank, row in enumerate(kept, start=1):
-            also = tuple(dict.fromkeys(self.index.passages[copy].citation for copy in copies.get(row, ())))
+            # Of a passage and its copies, show the original: a plan quoting a report cites the report.
+            group = [row, *copies.get(row, ())]
+            shown = min(group, key=lambda r: self._originality(r))
+            also = tuple(dict.fromkeys(self.index.passages[r].citation for r in group if r != shown))
             hits.append(Hit(
-                passage=self.index.passages[row], score=fused[row], rank=rank, also_in=also,
-                dense_score=dense.get(row), lexical_score=lexical.get(row),
+                passage=self.index.passages[shown], score=fused[row], rank=rank, also_in=also,
+                dense_score=dense.get(shown), lexical_score=lexical.get(shown),
             ))
         return hits
+
+    def _originality(self, row: int) -> tuple:
+        """Sort key: Ofsted's own documents first, then the earliest dated, then the best ranked."""
+        passage = self.index.passages[row]
+        return (passage.source != "Ofsted", passage.date or "9999", row)
 
     def _copy_of(self, row: int, kept: list[int]) -> int | None:
         """The kept row (from another document) that `row` is a verbatim or near-verbatim copy of."""
