@@ -230,7 +230,10 @@ def _point_current(index_folder: Path, build: Path) -> None:
     if temporary.is_symlink() or temporary.exists():
         temporary.unlink()
     temporary.symlink_to(Path(BUILDS) / build.name)
+    previous = current_build(index_folder)
     os.replace(temporary, index_folder / CURRENT)
+    if previous is not None and previous.exists() and previous != build:
+        os.utime(previous)  # its grace period before deletion starts now, when it stops being current
 
 
 def _remove_old_builds(builds: Path, keep: Path, grace_seconds: float = 3600) -> None:
