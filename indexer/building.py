@@ -120,7 +120,7 @@ def stale_reasons(folders: list[Path], index_folder: Path, settings: Settings) -
     except IndexerError:
         return [f"no index in {index_folder}"]
     reasons = []
-    for key, want in (("format_version", FORMAT_VERSION), ("model", settings.model),
+    for key, want in (("format_version", FORMAT_VERSION), ("model", settings.embedding_model),
                       ("max_passage_tokens", settings.max_passage_tokens)):
         if manifest.get(key) != want:
             reasons.append(f"{key} is {manifest.get(key)!r}, settings say {want!r}")

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -15,8 +16,9 @@ import pytest
 from indexer import reading
 from indexer.building import Plan, build_index, stale_reasons
 from indexer.errors import IndexerError
+from indexer.embedding import HashingEmbedder
 from indexer.search import Filters, Searcher
-from indexer.settings import PROJECT_ROOT
+from indexer.settings import PROJECT_ROOT, Settings
 from indexer.store import current_build, load_index
 
 from .conftest import SEED_CORPUS, TEST_DATA, write_files
@@ -225,3 +227,17 @@ def test_document_and_passage_ids_survive_new_documents_being_added(tmp_path, se
     assert index.documents["report"]["path"] == str(corpus / "b" / "report.txt")
     assert index.documents["report-2"]["path"] == str(corpus / "a" / "report.txt")
     assert [p.passage_id for p in index.passages if p.doc_id == "report"] == before
+
+
+def test_an_index_built_with_the_settings_backend_is_not_stale(tmp_path):
+    corpus = write_files(tmp_path / "corpus", {"report.txt": REPORT})
+    settings = Settings.from_env(index=tmp_path / "index", backend="onnx-int8")
+
+    class Int8Named(HashingEmbedder):  # stands in for the int8 model: same name in the manifest
+        name = settings.embedding_model
+
+    build(corpus, settings, Int8Named())
+    assert stale_reasons([corpus], settings.index, settings) == []
+    fp32 = replace(settings, backend="torch")
+    assert stale_reasons([corpus], settings.index, fp32) == [
+        "model is 'all-MiniLM-L6-v2+int8', settings say 'all-MiniLM-L6-v2'"]
