@@ -37,9 +37,10 @@ def command_build(args) -> int:
 
 def _build(plan, settings: Settings, args) -> int:
     """Run a build for a plan and print what it read, skipped and embedded."""
-    from .building import build_index
+    from .building import build_index, corpus_files
     from .embedding import load_embedder
 
+    corpus_files(list(plan.folders))  # a missing folder is reported before the model is loaded
     embedder = load_embedder(settings)
     report = build_index(list(plan.folders), settings.index, embedder, settings, progress=not args.quiet,
                          plan=plan)
