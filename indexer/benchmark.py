@@ -77,7 +77,7 @@ def run(args) -> int:
     if "search" in sections:
         results["search"] = bench_search(work, models, options.questions)
     if "scale" in sections and scale:
-        results["scale"] = bench_scale(work, models, options.questions, scale)
+        results["scale"] = bench_scale(work, models, options.questions, scale, pdfs)
     if options.out:
         options.out.parent.mkdir(parents=True, exist_ok=True)
         options.out.write_text(json.dumps(results, indent=2, default=str), encoding="utf-8")
@@ -98,7 +98,15 @@ def machine() -> dict:
 
 
 def peak_rss_mib() -> float:
-    """Peak resident memory of this process so far (Linux reports KiB)."""
+    """Peak resident memory of this process so far.
+
+    VmHWM, not getrusage's ru_maxrss: Linux carries ru_maxrss over an exec, so a spawned child would
+    report its parent's peak.
+    """
+    with open("/proc/self/status") as handle:
+        for line in handle:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
@@ -114,10 +122,33 @@ def percentiles(seconds: list[float]) -> dict:
 
 
 def in_child(function, *arguments):
-    """Run `function(*arguments)` in a fresh process: its own start-up, its own peak memory."""
+    """Run `function(*arguments)` in a fresh process: its own start-up, its own peak memory.
+
+    A plain process rather than a pool worker, because the build reads PDFs with a process pool of its
+    own, and pool workers may not have children.
+    """
     context = multiprocessing.get_context("spawn")
-    with context.Pool(1) as pool:
-        return pool.apply(function, arguments)
+    results = context.Queue()
+    process = context.Process(target=_child, args=(results, function, arguments))
+    process.start()
+    while True:
+        try:
+            result = results.get(timeout=5)
+            break
+        except Exception:  # queue.Empty: still working, unless it died
+            if not process.is_alive():
+                raise RuntimeError(f"benchmark child {function.__name__} died (exit code {process.exitcode})")
+    process.join()
+    if isinstance(result, BaseException):
+        raise result
+    return result
+
+
+def _child(results, function, arguments) -> None:
+    try:
+        results.put(function(*arguments))
+    except Exception as error:  # handed back to the parent, which raises it
+        results.put(error)
 
 
 def ratio(ours: float, theirs: float) -> str:
@@ -198,6 +229,8 @@ def bench_reading(pdfs: list[Path], seeds: Path, models: Path) -> tuple[dict, di
 
     say("\n== reading ==")
     out: dict = {}
+    for path in pdfs:  # into the file cache first, so the first reader timed does not pay for the disk
+        path.read_bytes()
     for name, function in (("pymupdf (raw text)", pages_pymupdf), ("pypdfium2 (raw text)", pages_pdfium)):
         started = time.perf_counter()
         pages = [function(path) for path in pdfs]
@@ -338,7 +371,7 @@ def bench_quality(texts: dict, backends: list[str], models: Path, options, work:
 def eval_per_backend(backends: list[str], models: Path, options, work: Path) -> dict:
     """hit@5 and MRR@10 of the project's search with each backend, on the seeds and the PDFs the questions cite."""
     from .building import build_index
-    from .evaluation import evaluate, load_questions, score, ProjectSystem
+    from .evaluation import ProjectSystem, answerable, corpus_files_of, evaluate, load_questions, raw_text, score
     from .embedding import load_embedder
     from .search import Searcher
     from .store import load_index
@@ -351,6 +384,7 @@ def eval_per_backend(backends: list[str], models: Path, options, work: Path) -> 
         for path in [*sorted(options.seeds.glob("*.txt")), *(options.pdfs / name for name in sorted(cited))]:
             if path.is_file():
                 (corpus / path.name).symlink_to(path.resolve())
+    questions, _ = answerable(questions, [raw_text(path) for path in corpus_files_of([corpus])])
     out = {}
     for backend in backends:
         index = work / f"eval-{backend}"
@@ -653,12 +687,20 @@ def exact_top(vectors: np.ndarray, queries: np.ndarray, k: int, mask: np.ndarray
     return best_rows
 
 
-def bench_scale(work: Path, models: Path, questions: Path, count: int) -> dict:
+def bench_scale(work: Path, models: Path, questions: Path, count: int, pdfs: list[Path]) -> dict:
     """Build and search a synthetic index of `count` passages."""
     from .evaluation import load_questions
 
     say(f"\n== scale: {count:,} passages ==")
     queries = [question.q for question in load_questions(questions)]
+    if not (work / "build-pdfs" / "current").exists():  # the real passages and vectors the synthetic ones copy
+        settings_for(work, models, Settings.from_env().backend, work / "build-pdfs")
+        pdf_folder = work / "pdf-corpus"
+        if not pdf_folder.exists():
+            pdf_folder.mkdir(parents=True)
+            for path in pdfs:
+                (pdf_folder / path.name).symlink_to(path.resolve())
+        say(f"source index {json.dumps(in_child(build_project, [str(pdf_folder)], str(work / 'build-pdfs'), Settings.from_env().backend))}")
     shutil.rmtree(work / "scale", ignore_errors=True)
     settings_for(work, models, Settings.from_env().backend, work / "scale")
     built = in_child(scale_build, str(work), str(models), count)

@@ -156,12 +156,9 @@ def exported_model(settings: Settings) -> Path:
     It is redone only when the packaged model or the recipe changes.
     """
     folder = Path(settings.model_cache) / settings.backend
+    if _export_is_current(folder, settings.backend):
+        return folder
     wanted = _export_description(settings.backend)
-    try:
-        if json.loads((folder / EXPORT_FILE).read_text(encoding="utf-8")) == wanted:
-            return folder
-    except (OSError, ValueError):
-        pass
     folder.parent.mkdir(parents=True, exist_ok=True)
     work = folder.parent / f".export-{settings.backend}-{os.getpid()}"
     shutil.rmtree(work, ignore_errors=True)
@@ -171,9 +168,13 @@ def exported_model(settings: Settings) -> Path:
             if (Path(model_path()) / name).is_file():
                 shutil.copy2(Path(model_path()) / name, work / name)
         if settings.backend == "onnx-int8":
-            _export_onnx(work / "model-fp32.onnx")
-            _quantise(work / "model-fp32.onnx", work / "model.onnx")
-            (work / "model-fp32.onnx").unlink()
+            fp32 = folder.parent / "onnx"
+            if _export_is_current(fp32, "onnx"):  # quantise the fp32 export already there
+                _quantise(fp32 / "model.onnx", work / "model.onnx")
+            else:
+                _export_onnx(work / "model-fp32.onnx")
+                _quantise(work / "model-fp32.onnx", work / "model.onnx")
+                (work / "model-fp32.onnx").unlink()
         else:
             _export_onnx(work / "model.onnx")
         (work / EXPORT_FILE).write_text(json.dumps(wanted, indent=2), encoding="utf-8")
@@ -189,6 +190,15 @@ def exported_model(settings: Settings) -> Path:
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return folder
+
+
+def _export_is_current(folder: Path, backend: str) -> bool:
+    """True when `folder` holds a finished export of the packaged model made by this recipe."""
+    try:
+        made = json.loads((folder / EXPORT_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return made == _export_description(backend) and (folder / "model.onnx").is_file()
 
 
 def _export_description(backend: str) -> dict:

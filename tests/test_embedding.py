@@ -1,0 +1,129 @@
+"""Tests for indexer.embedding: the fake embedder, backend names, the export cache, and backends agreeing with fp32."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from indexer import embedding
+from indexer.embedding import HashingEmbedder, exported_model, load_embedder
+from indexer.errors import IndexerError
+from indexer.settings import Settings
+
+TEXTS = [
+    "Care leavers have pathway plans that are reviewed regularly.",
+    "IROs do not always challenge drift and delay in children's plans effectively.",
+    "The local authority has improved the quality of social work practice since the last inspection, "
+    "although too many children still experience changes of social worker. " * 3,
+    "MASH",
+]
+
+
+def test_hashing_embedder_is_deterministic_and_unit_length():
+    first, second = HashingEmbedder().encode(TEXTS), HashingEmbedder().encode(TEXTS)
+    assert np.array_equal(first, second)
+    assert np.allclose(np.linalg.norm(first, axis=1), 1.0)
+    assert first.shape == (len(TEXTS), HashingEmbedder.dimensions) and first.dtype == np.float32
+
+
+def test_hashing_embedder_counts_what_it_embeds():
+    embedder = HashingEmbedder()
+    embedder.encode(TEXTS[:2])
+    embedder.encode(TEXTS[:1])
+    assert embedder.calls == [2, 1]
+
+
+def test_index_model_name_marks_int8_vectors_only():
+    names = {backend: Settings(backend=backend).embedding_model for backend in ("torch", "onnx", "onnx-int8")}
+    assert names == {"torch": "all-MiniLM-L6-v2", "onnx": "all-MiniLM-L6-v2", "onnx-int8": "all-MiniLM-L6-v2+int8"}
+    assert Settings(backend="onnx-int8", model=HashingEmbedder.name).embedding_model == HashingEmbedder.name
+
+
+def test_backend_is_read_from_the_environment(monkeypatch):
+    monkeypatch.setenv("INDEXER_BACKEND", "torch")
+    assert Settings.from_env().backend == "torch"
+
+
+def test_unknown_backend_names_the_valid_ones():
+    with pytest.raises(IndexerError, match="torch, onnx, onnx-int8"):
+        load_embedder(Settings(backend="tensorrt"))
+
+
+def test_export_is_made_once_then_reused(tmp_path, monkeypatch):
+    made = []
+
+    def fake_export(target):
+        made.append(target.name)
+        target.write_bytes(b"onnx")
+
+    monkeypatch.setattr(embedding, "_export_onnx", fake_export)
+    monkeypatch.setattr(embedding, "_quantise", lambda source, target: target.write_bytes(b"int8"))
+    settings = Settings(index=tmp_path / "index", backend="onnx")
+    folder = exported_model(settings)
+    assert exported_model(settings) == folder == tmp_path / "index" / "models" / "onnx"
+    assert made == ["model.onnx"]
+    assert (folder / "tokenizer.json").is_file()
+    # int8 quantises the fp32 export already there instead of exporting again
+    int8 = exported_model(Settings(index=tmp_path / "index", backend="onnx-int8"))
+    assert (int8 / "model.onnx").read_bytes() == b"int8" and made == ["model.onnx"]
+    assert sorted(path.name for path in (tmp_path / "index" / "models").iterdir()) == ["onnx", "onnx-int8"]
+
+
+def test_stale_export_is_redone(tmp_path, monkeypatch):
+    made = []
+    monkeypatch.setattr(embedding, "_export_onnx", lambda target: made.append(target) or target.write_bytes(b"x"))
+    settings = Settings(index=tmp_path / "index", backend="onnx")
+    folder = exported_model(settings)
+    record = json.loads((folder / "export.json").read_text())
+    (folder / "export.json").write_text(json.dumps({**record, "recipe": 0}))
+    exported_model(settings)
+    assert len(made) == 2 and json.loads((folder / "export.json").read_text()) == record
+    assert not [path for path in folder.parent.iterdir() if path.name.startswith(".")]  # no temporary folders left
+
+
+@pytest.fixture(scope="module")
+def backends(tmp_path_factory):
+    """Every backend of the real model, exporting into a temporary index folder once for the module."""
+    index = tmp_path_factory.mktemp("index")
+    return {backend: load_embedder(Settings(index=index, backend=backend))
+            for backend in ("torch", "onnx", "onnx-int8")}
+
+
+@pytest.mark.model
+def test_backends_agree_with_torch_fp32(backends):
+    reference = backends["torch"].encode(TEXTS)
+    onnx = backends["onnx"].encode(TEXTS)
+    int8 = backends["onnx-int8"].encode(TEXTS)
+    assert np.allclose(np.linalg.norm(int8, axis=1), 1.0, atol=1e-5)
+    assert (onnx * reference).sum(axis=1).min() > 0.9999  # the same fp32 computation
+    assert (int8 * reference).sum(axis=1).min() > 0.97  # int8 weights: 0.993 on average over the corpus
+
+
+@pytest.mark.model
+def test_backends_keep_input_order_and_count_tokens_alike(backends):
+    together = backends["onnx-int8"].encode(TEXTS)
+    one_by_one = np.vstack([backends["onnx-int8"].encode([text]) for text in TEXTS])
+    # Sorting by length must not reorder rows. (int8 activations are quantised per batch, so a text's
+    # vector moves a little with the texts batched beside it: cosine, not equality.)
+    agreement = together @ one_by_one.T
+    assert agreement.argmax(axis=1).tolist() == list(range(len(TEXTS)))
+    assert np.diag(agreement).min() > 0.98
+    counts = {name: [embedder.token_count(text) for text in TEXTS] for name, embedder in backends.items()}
+    assert counts["onnx"] == counts["onnx-int8"] == counts["torch"]
+    assert backends["onnx"].encode([]).shape == (0, 384)
+
+
+@pytest.mark.model
+def test_reloading_uses_the_cached_export(backends, monkeypatch):
+    folder = backends["onnx-int8"].folder
+    before = (folder / "model.onnx").stat().st_mtime_ns
+
+    def no_export(*_):
+        raise AssertionError("exported again")
+
+    monkeypatch.setattr(embedding, "_export_onnx", no_export)
+    monkeypatch.setattr(embedding, "_quantise", no_export)
+    again = load_embedder(Settings(index=folder.parent.parent, backend="onnx-int8"))
+    assert again.folder == folder and (folder / "model.onnx").stat().st_mtime_ns == before
