@@ -16,10 +16,6 @@ def _settings(args) -> Settings:
     return Settings.from_env(index=Path(args.index) if getattr(args, "index", None) else None)
 
 
-def _corpus_folders(args, settings: Settings) -> list[Path]:
-    return [Path(folder) for folder in args.corpus] if args.corpus else [settings.corpus]
-
-
 def command_build(args) -> int:
     """Build (or refresh) the index from the corpus folders."""
     from .building import plan_from_manifest, stale_reasons
