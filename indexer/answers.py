@@ -231,11 +231,13 @@ class Highlighter:
         return out
 
     def score(self, query: str, texts: list[str], query_vector: np.ndarray | None = None,
-              concepts: list[Concept] | None = None) -> list[list[tuple[int, int, float]]]:
+              concepts: list[Concept] | None = None, sentences: list | None = None
+              ) -> list[list[tuple[int, int, float]]]:
         """For each text, its sentences as (start, end, score), best first.
 
         `query_vector` saves encoding the question again; `concepts` (from `question_concepts`) say which
-        words count and how much, acronyms and their long forms as one.
+        words count and how much, acronyms and their long forms as one. `sentences` gives each text's
+        (spans, vectors) when they are known already (an index stores them); a None entry is computed.
         """
         if not texts:
             return []
@@ -246,7 +248,11 @@ class Highlighter:
             concepts = question_concepts(query)
         wants_number = bool(self.number_bonus) and bool(NUMBER_QUESTION.search(query))
         scored = []
-        for text, (spans, vectors) in zip(texts, self.sentences(texts)):
+        sentences = list(sentences) if sentences is not None else [None] * len(texts)
+        unknown = [row for row, entry in enumerate(sentences) if entry is None]
+        for row, entry in zip(unknown, self.sentences([texts[row] for row in unknown])):
+            sentences[row] = entry
+        for text, (spans, vectors) in zip(texts, sentences):
             dense = vectors @ query_vector if len(spans) else np.zeros(0)
             rows = []
             for i, (start, end) in enumerate(spans):

@@ -564,7 +564,7 @@ def synthetic_corpus(work: Path, models: Path, count: int, seed: int = 3):
     """
     from dataclasses import replace
 
-    from .store import load_index
+    from .store import SentenceVectors, load_index
 
     source = load_index(work / "build-pdfs", Settings.from_env(index=work / "build-pdfs"))
     rng = np.random.default_rng(seed)
@@ -581,12 +581,17 @@ def synthetic_corpus(work: Path, models: Path, count: int, seed: int = 3):
         copy = row // len(base)
         doc_id = f"{passage.doc_id}-{copy}"
         passages.append(replace(passage, passage_id=f"{doc_id}/{row:07d}", doc_id=doc_id))
+    stored = source.sentences  # each synthetic passage keeps its source's sentences, so highlighting costs the same
+    counts = np.diff(np.asarray(stored.offsets))[picks]
+    offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+    rows = np.repeat(np.asarray(stored.offsets)[picks] - offsets[:-1], counts) + np.arange(offsets[-1])
+    sentences = SentenceVectors(offsets, np.asarray(stored.spans)[rows], np.asarray(stored.vectors)[rows])
     documents = {}
     for passage in passages:
         record = documents.setdefault(passage.doc_id, {**source.documents[passage.doc_id.rsplit("-", 1)[0]],
                                                        "doc_id": passage.doc_id, "passages": 0})
         record["passages"] += 1
-    return source.manifest, list(documents.values()), passages, vectors
+    return source.manifest, list(documents.values()), passages, vectors, sentences
 
 
 def scale_build(work: str, models: str, count: int) -> dict:
@@ -597,7 +602,7 @@ def scale_build(work: str, models: str, count: int) -> dict:
 
     work = Path(work)
     started = time.perf_counter()
-    manifest, documents, passages, vectors = synthetic_corpus(work, Path(models), count)
+    manifest, documents, passages, vectors, sentences = synthetic_corpus(work, Path(models), count)
     timings = {"make_corpus_s": round(time.perf_counter() - started, 1)}
     for name in ("build_dense", "build_lexical"):  # time the parts write_index calls, without building twice
         original = getattr(store, name)
@@ -612,7 +617,8 @@ def scale_build(work: str, models: str, count: int) -> dict:
     texts = [lexical_text(passage) for passage in passages]
     clock = time.perf_counter()
     build = store.write_index(work / "scale", {**manifest, "synthetic": True}, documents, passages, vectors, texts,
-                              [str(row) for row in range(count)], Settings.from_env(index=work / "scale"))
+                              [str(row) for row in range(count)], Settings.from_env(index=work / "scale"),
+                              sentences)
     timings["write_index_s"] = round(time.perf_counter() - clock, 1)
     return {"passages": count, **timings, "peak_mib": round(peak_rss_mib()),
             "disk_bytes_per_passage": round(folder_bytes(build) / count)}

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .answers import sentence_spans
 from .embedding import Embedder
 from .errors import DocumentError, IndexerError
 from .metadata import METADATA_FILE, describe_document, read_metadata_file
@@ -28,7 +29,7 @@ from . import reading
 from .reading import SUPPORTED_SUFFIXES, file_checksum, read_document
 from .settings import FORMAT_VERSION, Settings
 from .splitting import split_passages
-from .store import current_build, read_manifest, write_index
+from .store import SentenceVectors, current_build, read_manifest, write_index
 
 IGNORED_NAMES = {METADATA_FILE, "README.md", "readme.md", ".gitkeep", ".DS_Store"}
 PARALLEL_READING_FROM = 8  # files to read before a second process pays for its start-up
@@ -44,6 +45,7 @@ class BuildReport:
     reused_files: int = 0  # unchanged files taken from the previous build
     embedded: int = 0
     reused: int = 0  # passages whose vectors were reused
+    sentences_embedded: int = 0  # sentences embedded (besides passages that are one sentence)
     seconds: float = 0.0
     build: Path | None = None
 
@@ -162,7 +164,7 @@ class _Previous:
 
     records: dict[str, dict]  # resolved path -> document record
     passages: dict[str, list[Passage]]  # doc_id -> passages
-    vectors: dict[str, np.ndarray]  # embed key -> vector
+    vectors: dict[str, np.ndarray]  # embed key -> vector, of passages and of their sentences
 
 
 def _previous_build(index_folder: Path, model: str, max_tokens: int) -> _Previous:
@@ -178,15 +180,27 @@ def _previous_build(index_folder: Path, model: str, max_tokens: int) -> _Previou
         with open(build / "documents.jsonl", encoding="utf-8") as handle:
             records = [json.loads(line) for line in handle]
         passages: dict[str, list[Passage]] = {}
+        rows: dict[str, int] = {}
         with open(build / "passages.jsonl", encoding="utf-8") as handle:
-            for line in handle:
+            for row, line in enumerate(handle):
                 passage = Passage(**json.loads(line))
                 passages.setdefault(passage.doc_id, []).append(passage)
+                rows[passage.passage_id] = row
         keys = json.loads((build / "embed_keys.json").read_text(encoding="utf-8"))
         vectors = np.load(build / "vectors.npy")
-    except (OSError, ValueError, TypeError):
+        sentences = SentenceVectors.load(build / "sentences")
+        known: dict[str, np.ndarray] = {}
+        if sentences is not None:  # sentence keys are made again from the passage texts and spans
+            ordered = [passage for doc in passages.values() for passage in doc]
+            ordered.sort(key=lambda passage: rows[passage.passage_id])
+            for row, passage in enumerate(ordered):
+                spans, sentence_vectors = sentences.of(row)
+                for (start, end), vector in zip(spans, sentence_vectors):
+                    known[embed_key(model, passage.text[start:end])] = vector
+        known.update(zip(keys, vectors))
+    except (OSError, ValueError, TypeError, IndexError):
         return empty  # an unreadable build lends nothing; the new one is made from scratch
-    return _Previous({str(Path(r["path"]).resolve()): r for r in records}, passages, dict(zip(keys, vectors)))
+    return _Previous({str(Path(r["path"]).resolve()): r for r in records}, passages, known)
 
 
 def _read(path: Path, doc_id: str, max_bytes: int):
@@ -297,18 +311,32 @@ def build_index(folders: list[Path], index_folder: Path, embedder: Embedder, set
         raise IndexerError(f"nothing could be indexed ({detail})" if detail else
                            f"nothing to index: no documents in {', '.join(map(str, plan.folders))}")
 
-    # Embed only what the previous build did not already embed.
+    # Embed only what the previous build did not already embed: passages, and the sentences of each
+    # (a hit's answering sentences are scored with them at query time, without calling the model).
+    known = previous.vectors
     texts = [embedding_text(passage) for passage in passages]
     keys = [embed_key(embedder.name, text) for text in texts]
-    missing = [row for row, key in enumerate(keys) if key not in previous.vectors]
+    wanted = {key: text for key, text in zip(keys, texts) if key not in known}
+    report.embedded = sum(key not in known for key in keys)
+    report.reused = len(passages) - report.embedded
+    spans = [sentence_spans(passage.text) for passage in passages]
+    sentence_keys = []
+    for passage, rows in zip(passages, spans):
+        sentence_keys.append([embed_key(embedder.name, passage.text[start:end]) for start, end in rows])
+        for key, (start, end) in zip(sentence_keys[-1], rows):
+            if key not in known and key not in wanted:
+                wanted[key] = passage.text[start:end]
+                report.sentences_embedded += 1
+    if wanted:
+        log(f"Embedding {report.embedded} passages and {report.sentences_embedded} sentences "
+            f"({report.reused} passages unchanged, reused)")
+        known = {**known, **dict(zip(wanted, embedder.encode(list(wanted.values()), progress=progress)))}
     vectors = np.zeros((len(passages), embedder.dimensions), dtype=np.float32)
     for row, key in enumerate(keys):
-        if key in previous.vectors:
-            vectors[row] = previous.vectors[key]
-    if missing:
-        log(f"Embedding {len(missing)} passages ({len(passages) - len(missing)} unchanged, reused)")
-        vectors[missing] = embedder.encode([texts[row] for row in missing], progress=progress)
-    report.embedded, report.reused = len(missing), len(passages) - len(missing)
+        vectors[row] = known[key]
+    sentences = SentenceVectors.from_lists(
+        spans, [np.array([known[key] for key in row], dtype=np.float32).reshape(-1, embedder.dimensions)
+                for row in sentence_keys], embedder.dimensions)
 
     manifest = {
         "model": embedder.name,
@@ -323,7 +351,7 @@ def build_index(folders: list[Path], index_folder: Path, embedder: Embedder, set
         "skipped": [{"path": path, "reason": reason} for path, reason in report.skipped],
     }
     lexical = [lexical_text(passage) for passage in passages]
-    report.build = write_index(index_folder, manifest, records, passages, vectors, lexical, keys)
+    report.build = write_index(index_folder, manifest, records, passages, vectors, lexical, keys, settings, sentences)
     report.seconds = time.perf_counter() - started
     return report
 

@@ -189,8 +189,15 @@ class Searcher:
                          sentences: dict) -> None:
         if rows:
             scored = self.highlighter.score(query, [self.index.passages[row].text for row in rows], query_vector,
-                                            concepts)
+                                            concepts, self._stored_sentences(rows))
             sentences.update(zip(rows, scored))
+
+    def _stored_sentences(self, rows: list[int | None]) -> list | None:
+        """The (spans, vectors) the index stores for these rows' sentences; None for what it lacks."""
+        stored = self.index.sentences
+        if stored is None:
+            return None
+        return [None if row is None else stored.of(row) for row in rows]
 
     def concepts(self, meaning: Interpretation):
         """What the question asks about, word by word, weighted by how rare each word is in the index."""
@@ -229,7 +236,11 @@ class Searcher:
         meaning = self.interpret(query, filters)
         query_vector = self.embedder.encode([meaning.search_text])[0]
         texts = [hit.passage.text for hit in hits]
-        scored = self.highlighter.score(meaning.query, texts, query_vector, self.concepts(meaning))
+        rows = [self.index.row_of.get(hit.passage.passage_id) for hit in hits]
+        rows = [row if row is not None and self.index.passages[row].text == text else None
+                for row, text in zip(rows, texts)]
+        scored = self.highlighter.score(meaning.query, texts, query_vector, self.concepts(meaning),
+                                        self._stored_sentences(rows))
         return [replace(hit, highlights=answers.choose_highlights(rows)) for hit, rows in zip(hits, scored)]
 
     @property

@@ -11,9 +11,11 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from indexer import reading
+from indexer.answers import sentence_spans
 from indexer.building import Plan, build_index, stale_reasons
 from indexer.errors import IndexerError
 from indexer.embedding import HashingEmbedder
@@ -49,7 +51,41 @@ def test_rebuilding_an_unchanged_corpus_embeds_nothing(tmp_path, settings, hashi
     assert (len(first.documents), first.embedded, first.reused) == (2, first.passages, 0)
     second = build(corpus, settings, hashing_embedder)
     assert (second.read, second.reused_files, second.embedded, second.reused) == (0, 2, 0, first.passages)
-    assert hashing_embedder.calls == [first.passages]  # the second build never called encode()
+    # one encode() for the passages and their sentences, then none: the second build reused them all
+    assert first.sentences_embedded > 0
+    assert hashing_embedder.calls == [first.embedded + first.sentences_embedded]
+
+
+def test_every_passage_s_sentences_are_stored_with_their_vectors(tmp_path, settings, hashing_embedder):
+    corpus = write_files(tmp_path / "corpus", {"report.txt": REPORT, "plan.txt": PLAN})
+    build(corpus, settings, hashing_embedder)
+    index = load_index(settings.index, settings)
+    assert len(index.sentences.offsets) == len(index.passages) + 1
+    multi = 0
+    for row, passage in enumerate(index.passages):
+        spans, vectors = index.sentences.of(row)
+        assert spans == sentence_spans(passage.text)
+        expected = HashingEmbedder().encode([passage.text[start:end] for start, end in spans])
+        assert np.abs(vectors - expected).max() < 1e-3  # float16 on disk
+        multi += len(spans) > 1
+    assert multi  # the test corpus has passages of several sentences
+
+
+def test_adding_a_file_embeds_only_its_passages_and_sentences(tmp_path, settings, hashing_embedder):
+    corpus = write_files(tmp_path / "corpus", {"report.txt": REPORT})
+    build(corpus, settings, hashing_embedder)
+    before = load_index(settings.index, settings)
+    write_files(corpus, {"plan.txt": PLAN})
+    report = build(corpus, settings, hashing_embedder)
+    assert (report.embedded, report.reused) == (report.passages - len(before.passages), len(before.passages))
+    index = load_index(settings.index, settings)
+    plan_sentences = sum(len(index.sentences.of(row)[0]) for row, passage in enumerate(index.passages)
+                         if passage.doc_id == "plan")
+    assert hashing_embedder.calls[1] <= plan_sentences + report.embedded
+    for row, passage in enumerate(index.passages):  # the report's stored sentences came over unchanged
+        if passage.doc_id == "report":
+            old = before.sentences.of(before.row_of[passage.passage_id])
+            assert index.sentences.of(row)[0] == old[0] and np.array_equal(index.sentences.of(row)[1], old[1])
 
 
 def test_changing_one_file_re_embeds_only_that_file_and_keeps_other_ids(tmp_path, settings, hashing_embedder):

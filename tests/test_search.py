@@ -7,6 +7,7 @@ from dataclasses import replace
 import pytest
 
 from indexer.building import build_index
+from indexer.embedding import HashingEmbedder
 from indexer.errors import IndexerError
 from indexer.glossary import Expansion, Glossary, mine_definitions
 from indexer.search import Filters, Interpretation, RankingOptions, Searcher
@@ -187,6 +188,17 @@ def test_hits_found_without_highlighting_can_be_highlighted_afterwards(index, ha
     main = Searcher(index, hashing_embedder, settings)
     assert main.highlight("do IROs challenge drift?", hits) == main.search("do IROs challenge drift?", k=3)
     assert main.highlighter is plain.highlighter  # one cache of sentence vectors per embedder
+
+
+def test_highlighting_uses_the_sentence_vectors_stored_at_build_time(index, settings):
+    counting = HashingEmbedder()  # a fresh one: no highlighter cache of its own yet
+    stored = Searcher(index, counting, settings).search("do IROs challenge drift?", k=5)
+    assert counting.calls == [1]  # the question only: no sentence was encoded at query time
+    computed = Searcher(replace(index, sentences=None), HashingEmbedder(), settings).search(
+        "do IROs challenge drift?", k=5)
+    assert [(hit.passage.passage_id, hit.highlights) for hit in stored] == [
+        (hit.passage.passage_id, hit.highlights) for hit in computed]
+    assert any(hit.highlights for hit in stored)
 
 
 def test_unknown_ranking_options_are_refused_with_the_valid_ones():

@@ -36,7 +36,6 @@ try:  # ranking options (and highlighting) of the searcher, also landing alongsi
     from indexer.search import RankingOptions
 except ImportError:
     RankingOptions = None
-WARM_PASSAGES = 4096  # below this many passages, sentence vectors for highlighting are computed at start-up
 
 GRADES = ("outstanding", "good", "requires improvement", "inadequate")
 ANY = "Any"
@@ -130,18 +129,15 @@ def load_query_embedder(model: str, threads: int) -> QueryCache:
     return QueryCache(embedder)
 
 
-@st.cache_resource(max_entries=2, show_spinner="Loading the index and preparing highlights (once after start-up)…")
+@st.cache_resource(max_entries=2, show_spinner="Loading the index (once after start-up)…")
 def load_searcher(index_folder: str, build: str, model: str, threads: int) -> Searcher:
     """The index of one build and a searcher over it; a new build (a new `current`) is a new cache entry.
 
-    For an index small enough to keep every passage's sentence vectors, they are computed now, so that
-    highlighting the answering sentences costs nothing when a question comes.
+    One search is run now, so the word statistics it computes on first use are ready before a question comes.
     """
     settings = replace(app_settings(), index=Path(index_folder), model=model, threads=threads)
     searcher = Searcher(load_index(Path(index_folder), settings), load_query_embedder(model, threads), settings)
-    highlighter = getattr(searcher, "highlighter", None) if _highlights(searcher) else None
-    if highlighter is not None and len(searcher.index.passages) <= WARM_PASSAGES:
-        highlighter.sentences([passage.text for passage in searcher.index.passages])
+    searcher.search("warm up", 1)
     return searcher
 
 
