@@ -261,10 +261,22 @@ def _export_onnx(target: Path) -> None:
 
 
 def _quantise(source: Path, target: Path) -> None:
-    from onnxruntime.quantization import QuantType, quantize_dynamic
+    import logging
 
-    quantize_dynamic(str(source), str(target), weight_type=getattr(QuantType, QUANTISATION["weight_type"]),
-                     per_channel=QUANTISATION["per_channel"], reduce_range=QUANTISATION["reduce_range"])
+    # onnxruntime's quantiser configures the root logger when imported (INFO, to the console) and logs
+    # advice through it: keep the root logger as it was, so the rest of the run does not print debug lines.
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    root.addHandler(logging.NullHandler())  # basicConfig() does nothing when a handler exists
+    root.setLevel(logging.ERROR)
+    try:
+        from onnxruntime.quantization import QuantType, quantize_dynamic
+
+        quantize_dynamic(str(source), str(target), weight_type=getattr(QuantType, QUANTISATION["weight_type"]),
+                         per_channel=QUANTISATION["per_channel"], reduce_range=QUANTISATION["reduce_range"])
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
 
 
 class HashingEmbedder:

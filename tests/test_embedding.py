@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import logging
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -10,7 +13,7 @@ import pytest
 from indexer import embedding
 from indexer.embedding import HashingEmbedder, exported_model, load_embedder
 from indexer.errors import IndexerError
-from indexer.settings import Settings
+from indexer.settings import PROJECT_ROOT, Settings
 
 TEXTS = [
     "Care leavers have pathway plans that are reviewed regularly.",
@@ -127,3 +130,19 @@ def test_reloading_uses_the_cached_export(backends, monkeypatch):
     monkeypatch.setattr(embedding, "_quantise", no_export)
     again = load_embedder(Settings(index=folder.parent.parent, backend="onnx-int8"))
     assert again.folder == folder and (folder / "model.onnx").stat().st_mtime_ns == before
+
+
+@pytest.mark.model
+def test_quantising_leaves_the_root_logger_as_it_was(backends, tmp_path):
+    """onnxruntime's quantiser configures logging when imported: it must not turn on console logging for the
+    rest of a build (a fresh interpreter, since pytest gives the root logger handlers of its own)."""
+    source = backends["onnx"].folder / "model.onnx"
+    script = ("import logging, sys; from pathlib import Path; from indexer import embedding; "
+              "embedding._quantise(Path(sys.argv[1]), Path(sys.argv[2])); root = logging.getLogger(); "
+              "print(len(root.handlers), root.level)")
+    done = subprocess.run([sys.executable, "-c", script, str(source), str(tmp_path / "int8.onnx")],
+                          capture_output=True, text=True, cwd=PROJECT_ROOT, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["0", str(logging.WARNING)]
+    assert "pre-processing" not in done.stderr  # the quantiser's advice is not printed
+    assert (tmp_path / "int8.onnx").stat().st_size > 1_000_000
