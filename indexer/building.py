@@ -180,20 +180,18 @@ def _previous_build(index_folder: Path, model: str, max_tokens: int) -> _Previou
         with open(build / "documents.jsonl", encoding="utf-8") as handle:
             records = [json.loads(line) for line in handle]
         passages: dict[str, list[Passage]] = {}
-        rows: dict[str, int] = {}
+        in_order: list[Passage] = []  # row i of the vectors
         with open(build / "passages.jsonl", encoding="utf-8") as handle:
-            for row, line in enumerate(handle):
+            for line in handle:
                 passage = Passage(**json.loads(line))
                 passages.setdefault(passage.doc_id, []).append(passage)
-                rows[passage.passage_id] = row
+                in_order.append(passage)
         keys = json.loads((build / "embed_keys.json").read_text(encoding="utf-8"))
         vectors = np.load(build / "vectors.npy")
         sentences = SentenceVectors.load(build / "sentences")
         known: dict[str, np.ndarray] = {}
         if sentences is not None:  # sentence keys are made again from the passage texts and spans
-            ordered = [passage for doc in passages.values() for passage in doc]
-            ordered.sort(key=lambda passage: rows[passage.passage_id])
-            for row, passage in enumerate(ordered):
+            for row, passage in enumerate(in_order):
                 spans, sentence_vectors = sentences.of(row)
                 for (start, end), vector in zip(spans, sentence_vectors):
                     known[embed_key(model, passage.text[start:end])] = vector
