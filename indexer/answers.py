@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
@@ -130,6 +130,18 @@ def content_stems(text: str) -> list[str]:
     words = re.findall(r"[a-z0-9£%]+(?:[-'][a-z0-9]+)*", text.lower().replace("’", "'"))
     words = [word for word in words if word not in STOPWORDS and len(word) > 1]
     return _stemmer().stemWords(words)
+
+
+def stem_frequency(texts) -> dict[str, int]:
+    """In how many of `texts` each content stem occurs (its document frequency, for idf weights).
+
+    A text that recurs (a plan quoting its report) is read once and counted as often as it occurs.
+    """
+    frequency: dict[str, int] = {}
+    for text, times in Counter(texts).items():
+        for stem in set(content_stems(text)):
+            frequency[stem] = frequency.get(stem, 0) + times
+    return frequency
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ of every vector is fast, an HNSW graph above that. Both take FAISS's IDSelector 
 from __future__ import annotations
 
 import json
+import mmap
 import os
 import shutil
 import time
@@ -26,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .answers import stem_frequency
 from .errors import IndexMissingError, IndexStaleError
 from .passages import Passage
 from .settings import FORMAT_VERSION, Settings
@@ -46,6 +48,7 @@ class Index:
     dense: object  # faiss index over `vectors`, row i = passages[i]
     lexical: object  # bm25s retriever over the same rows
     sentences: "SentenceVectors | None" = None  # the sentences of every passage, embedded at build time
+    stem_frequency: dict[str, int] | None = None  # passages each content stem occurs in, counted at build time
     row_of: dict[str, int] = field(default_factory=dict)  # passage_id -> row
 
     def __post_init__(self):
@@ -131,7 +134,13 @@ class SentenceVectors:
         """Mapped from disk: only the sentences of the passages a search shows are read."""
         if not all((folder / name).is_file() for name in cls.FILES):
             return None
-        return cls(*(np.load(folder / name, mmap_mode="r") for name in cls.FILES))
+        arrays = [np.load(folder / name, mmap_mode="r") for name in cls.FILES]
+        # A search reads a few kilobytes at scattered rows: tell the system not to read ahead around them
+        # (cold reads at a million passages took 0.22 ms a passage with read-ahead, 0.09 ms without).
+        mapped = getattr(arrays[2], "_mmap", None)
+        if mapped is not None and hasattr(mmap, "MADV_RANDOM"):
+            mapped.madvise(mmap.MADV_RANDOM)
+        return cls(*arrays)
 
 
 def lexical_tokens(texts: list[str], return_ids: bool = True):
@@ -230,6 +239,9 @@ def write_index(index_folder: Path, manifest: dict, documents: list[dict], passa
     (work / "embed_keys.json").write_text(json.dumps(embed_keys), encoding="utf-8")
     if sentences is not None:
         sentences.save(work / "sentences")
+    # Counted here, not on the first question: reading a million passages' words takes about a minute.
+    frequency = stem_frequency(passage.text for passage in passages)
+    (work / "stem_frequency.json").write_text(json.dumps(frequency, ensure_ascii=False), encoding="utf-8")
     dense = build_dense(vectors, settings)
     if is_approximate(dense):  # an exact index is only the vectors again: it is made from vectors.npy on load
         faiss.write_index(dense, str(work / "dense.faiss"))
@@ -347,4 +359,7 @@ def load_index(index_folder: Path, settings: Settings | None = None) -> Index:
             dense.add(np.ascontiguousarray(vectors))
     faiss.omp_set_num_threads(1)  # see faiss_threads: searches run one query at a time
     lexical = bm25s.BM25.load(str(build / "lexical")) if (build / "lexical").exists() else bm25s.BM25()
-    return Index(build, manifest, documents, passages, vectors, dense, lexical, SentenceVectors.load(build / "sentences"))
+    frequency_file = build / "stem_frequency.json"
+    frequency = json.loads(frequency_file.read_text(encoding="utf-8")) if frequency_file.is_file() else None
+    return Index(build, manifest, documents, passages, vectors, dense, lexical, SentenceVectors.load(build / "sentences"),
+                 frequency)

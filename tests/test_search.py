@@ -246,3 +246,57 @@ def test_definitions_are_mined_from_the_documents():
 def test_mined_definitions_extend_the_glossary():
     glossary = Glossary({"IRO": ("independent reviewing officer",)}).merged({"OPH": ("Oldham Practice Hub",)})
     assert glossary.expand("what is the OPH?") == [Expansion("OPH", "Oldham Practice Hub")]
+
+
+def test_lexical_ranking_is_bm25s_own_with_and_without_a_filter(searcher, index):
+    import numpy as np
+
+    from indexer.store import lexical_tokens
+
+    words = [w for w in lexical_tokens(["pathway plans for care leavers"], return_ids=False)[0]
+             if w in index.lexical.vocab_dict]
+    half = np.arange(len(index.passages)) % 2 == 0
+    for mask in (None, half):
+        ours = searcher._lexical("pathway plans for care leavers", 5, mask)
+        rows, scores = index.lexical.retrieve([words], k=5, show_progress=False,
+                                              weight_mask=None if mask is None else mask.astype(np.float32))
+        expected = [(int(r), float(s)) for r, s in zip(rows[0], scores[0]) if s > 0]
+        assert [round(s, 5) for _, s in ours] == [round(s, 5) for _, s in expected]
+        assert {r for r, _ in ours} == {r for r, _ in expected} and ours
+        assert mask is None or all(mask[r] for r, _ in ours)
+
+
+@pytest.mark.parametrize("filters", [
+    Filters(authorities=("Oldham",)), Filters(doc_types=("Improvement plan",)),
+    Filters(doc_ids=("oldham-report",)), Filters(exclude_doc_ids=("oldham-report", "tameside-2023")),
+    Filters(since="2023"), Filters(until="2022"), Filters(since="2020-01", until="2023"),
+])
+def test_filter_masks_agree_with_each_passage_s_own_fields(searcher, index, filters):
+    def allowed(p) -> bool:
+        return ((not filters.authorities or (p.authority or "").lower() in {a.lower() for a in filters.authorities})
+                and (not filters.doc_types or p.doc_type.lower() in {t.lower() for t in filters.doc_types})
+                and (not filters.doc_ids or p.doc_id in filters.doc_ids)
+                and p.doc_id not in filters.exclude_doc_ids
+                and (not filters.since or bool(p.date) and p.date >= filters.since)
+                and (not filters.until or bool(p.date) and p.date[:len(filters.until)] <= filters.until))
+
+    mask = searcher.allowed_rows(filters)
+    assert list(mask) == [allowed(p) for p in index.passages]
+    assert 0 < mask.sum() < len(index.passages)
+
+
+def test_word_frequencies_for_idf_are_counted_at_build_time(index, hashing_embedder, settings, monkeypatch):
+    from indexer import answers
+
+    stem = answers.content_stems("pathway")[0]
+    assert index.stem_frequency[stem] == sum(stem in answers.content_stems(p.text) for p in index.passages) > 0
+    assert (index.folder / "stem_frequency.json").is_file()
+
+    def recount(texts):
+        raise AssertionError("the searcher counted words again")
+
+    monkeypatch.setattr(answers, "stem_frequency", recount)
+    assert Searcher(index, hashing_embedder, settings).search("pathway plans", k=3)
+    index.stem_frequency = None  # an index built before counts were stored: counted on first use
+    with pytest.raises(AssertionError, match="counted words again"):
+        Searcher(index, hashing_embedder, settings).search("pathway plans", k=3)
