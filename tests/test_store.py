@@ -127,7 +127,7 @@ def test_large_index_is_approximate_and_keeps_recall(tmp_path):
     build, vectors = write(settings, rows)
     index = load_index(settings.index, settings)
     assert index.manifest["dense"] == {"kind": "hnsw", "flat_max_passages": 100, "neighbours": 32,
-                                       "ef_construction": 40, "ef_search": 128}
+                                       "ef_construction": 40, "ef_search": settings.hnsw_ef_search}
     assert is_approximate(index.dense) and (build / "dense.faiss").is_file()
     queries = vectors[:50]
     exact = np.argsort(-(queries @ vectors.T), axis=1, kind="stable")[:, :10]
