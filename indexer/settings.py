@@ -7,7 +7,8 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-FORMAT_VERSION = 3  # bump when the files in the index folder change shape, or answers.sentence_spans changes
+FORMAT_VERSION = 4  # bump when the files in the index folder change shape, answers.sentence_spans changes, or
+# the int8 export (embedding.EXPORT_RECIPE) changes its vectors
 PACKAGED_MODEL = "all-MiniLM-L6-v2"  # the only model the embedders load; another name is a label (a test's fake)
 BACKENDS = ("torch", "onnx", "onnx-int8")  # embedding backends: see embedding.load_embedder and BENCHMARKS.md
 
