@@ -317,7 +317,7 @@ def build_index(folders: list[Path], index_folder: Path, embedder: Embedder, set
     wanted = {key: text for key, text in zip(keys, texts) if key not in known}
     report.embedded = sum(key not in known for key in keys)
     report.reused = len(passages) - report.embedded
-    spans = [sentence_spans(passage.text) for passage in passages]
+    spans = [sentence_spans(passage.text) if settings.sentence_vectors else [] for passage in passages]
     sentence_keys = []
     for passage, rows in zip(passages, spans):
         sentence_keys.append([embed_key(embedder.name, passage.text[start:end]) for start, end in rows])
@@ -334,7 +334,7 @@ def build_index(folders: list[Path], index_folder: Path, embedder: Embedder, set
         vectors[row] = known[key]
     sentences = SentenceVectors.from_lists(
         spans, [np.array([known[key] for key in row], dtype=np.float32).reshape(-1, embedder.dimensions)
-                for row in sentence_keys], embedder.dimensions)
+                for row in sentence_keys], embedder.dimensions) if settings.sentence_vectors else None
 
     manifest = {
         "model": embedder.name,

@@ -31,6 +31,8 @@ class Settings:
     flat_max_passages: int = 50_000  # exact (flat) dense search up to this many passages, HNSW above
     hnsw_neighbours: int = 32  # HNSW graph links per vector (M): more is better recall, more memory
     hnsw_ef_construction: int = 40  # HNSW candidates while building: more is better recall, slower build
+    sentence_vectors: bool = True  # embed every passage's sentences at build time: builds take about twice as
+    # long, a question needs one model call; off, each question embeds its candidates' sentences (BENCHMARKS.md)
     hnsw_ef_search: int = 2048  # HNSW candidates while searching: recall@10 0.91 at 512, 0.99 at 2048 (BENCHMARKS.md)
 
     @property
@@ -55,6 +57,11 @@ class Settings:
             raw = os.environ.get(f"INDEXER_{spec.name.upper()}")
             if raw is not None:
                 kind = type(spec.default)
-                values[spec.name] = Path(raw) if kind is type(PROJECT_ROOT) or isinstance(spec.default, Path) else kind(raw)
+                if isinstance(spec.default, Path):
+                    values[spec.name] = Path(raw)
+                elif kind is bool:
+                    values[spec.name] = raw.strip().lower() in ("1", "true", "yes", "on")
+                else:
+                    values[spec.name] = kind(raw)
         values.update({key: value for key, value in overrides.items() if value is not None})
         return cls(**values)

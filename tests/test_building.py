@@ -71,6 +71,20 @@ def test_every_passage_s_sentences_are_stored_with_their_vectors(tmp_path, setti
     assert multi  # the test corpus has passages of several sentences
 
 
+def test_without_sentence_vectors_only_passages_are_embedded_and_highlights_still_work(
+        tmp_path, settings, hashing_embedder, monkeypatch):
+    monkeypatch.setenv("INDEXER_SENTENCE_VECTORS", "0")
+    assert Settings.from_env().sentence_vectors is False
+    settings = replace(settings, sentence_vectors=False)
+    corpus = write_files(tmp_path / "corpus", {"report.txt": REPORT, "plan.txt": PLAN})
+    report = build(corpus, settings, hashing_embedder)
+    assert report.sentences_embedded == 0 and hashing_embedder.calls == [report.embedded]
+    index = load_index(settings.index, settings)
+    assert index.sentences is None
+    hits = Searcher(index, hashing_embedder, settings).search("pathway plans", k=3)
+    assert hits and all(hit.highlights for hit in hits)  # sentences embedded at query time instead
+
+
 def test_adding_a_file_embeds_only_its_passages_and_sentences(tmp_path, settings, hashing_embedder):
     corpus = write_files(tmp_path / "corpus", {"report.txt": REPORT})
     build(corpus, settings, hashing_embedder)
