@@ -281,12 +281,7 @@ class Searcher:
     # ------------------------------------------------------------ retrieval
 
     def _dense_vector(self, vector: np.ndarray, pool: int, mask: np.ndarray | None) -> list[tuple[int, float]]:
-        import faiss
-
-        params = None
-        if mask is not None:
-            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(np.flatnonzero(mask).astype(np.int64)))
-        scores, rows = self.index.dense.search(vector, min(pool, len(self.index.passages)), params=params)
+        scores, rows = self.index.search_dense(vector, pool, mask)  # a narrow filter on HNSW is scanned exactly
         return [(int(row), float(score)) for row, score in zip(rows[0], scores[0]) if row >= 0]
 
     def _lexical(self, query: str, pool: int, mask: np.ndarray | None) -> list[tuple[int, float]]:

@@ -300,3 +300,16 @@ def test_word_frequencies_for_idf_are_counted_at_build_time(index, hashing_embed
     index.stem_frequency = None  # an index built before counts were stored: counted on first use
     with pytest.raises(AssertionError, match="counted words again"):
         Searcher(index, hashing_embedder, settings).search("pathway plans", k=3)
+
+
+def test_filters_apply_on_an_approximate_index_too(tmp_path, settings, hashing_embedder):
+    settings = replace(settings, flat_max_passages=3)  # 11 passages: an HNSW graph
+    corpus = write_files(tmp_path / "corpus", FILES)
+    build_index([corpus], settings.index, hashing_embedder, settings, progress=False, log=lambda *_: None)
+    index = load_index(settings.index, settings)
+    assert index.manifest["dense"]["kind"] == "hnsw"
+    searcher = Searcher(index, hashing_embedder, settings)
+    narrow = searcher.search("pathway plans", k=5, filters=Filters(doc_ids=("tameside-2023",)))  # 1 row: scanned
+    assert docs(narrow) == ["tameside-2023"]
+    wide = searcher.search("children", k=5, filters=Filters(authorities=("Oldham",)))  # the graph, with a selector
+    assert len(wide) == 5 and {hit.passage.authority for hit in wide} == {"Oldham"}
