@@ -19,6 +19,7 @@ import statistics
 import tempfile
 import time
 import warnings
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -401,14 +402,14 @@ def eval_per_backend(backends: list[str], models: Path, options, work: Path) -> 
 # ---------------------------------------------------------------- building
 
 
-def build_project(folders: list[str], index: str, backend: str) -> dict:
+def build_project(folders: list[str], index: str, backend: str, sentence_vectors: bool | None = None) -> dict:
     """Child process: `python -m indexer build` on the folders, timed, with its peak memory."""
     warnings.filterwarnings("ignore")
     started = time.perf_counter()
     from .building import build_index
     from .embedding import load_embedder
 
-    settings = Settings.from_env(index=Path(index), backend=backend)
+    settings = Settings.from_env(index=Path(index), backend=backend, sentence_vectors=sentence_vectors)
     embedder = load_embedder(settings)
     report = build_index([Path(folder) for folder in folders], Path(index), embedder, settings, progress=False,
                          log=lambda *_: None)
@@ -467,6 +468,16 @@ def bench_builds(seeds: Path, pdfs: list[Path], work: Path, models: Path) -> dic
         say(f"{name:<6} project  {json.dumps(ours)}")
         say(f"{name:<6} tutorial {json.dumps(theirs)}")
         say(f"{name:<6} build time {ratio(ours['seconds'], theirs['seconds'])} the tutorial's")
+    # The same PDFs without sentence vectors (INDEXER_SENTENCE_VECTORS=0): what storing them costs the build
+    index = work / "build-pdfs-lean"
+    shutil.rmtree(index, ignore_errors=True)
+    settings_for(work, models, backend, index)
+    lean = in_child(build_project, [str(pdf_folder)], str(index), backend, False)
+    lean["disk_bytes_per_passage"] = round(folder_bytes(current_build(index)) / lean["passages"])
+    lean["time_ratio"] = round(lean["seconds"] / out["pdfs"]["tutorial"]["seconds"], 3)
+    out["pdfs"]["project_without_sentence_vectors"] = lean
+    say(f"pdfs   project without sentence vectors {json.dumps(lean)}: "
+        f"{ratio(lean['seconds'], out['pdfs']['tutorial']['seconds'])} the tutorial's")
     return out
 
 
@@ -510,6 +521,17 @@ def search_session(index: str, backend: str, queries: list[str], filter_every: i
         clock = time.perf_counter()
         searcher.search(query, 10, filters)
         timings["filtered search" if filters.authorities else "search"].append(time.perf_counter() - clock)
+    # The thread trap: FAISS's OpenMP threads on every core, right after ONNX Runtime has used them.
+    import faiss
+
+    faiss.omp_set_num_threads(os.cpu_count() or 1)
+    timings["dense, FAISS on every core"] = []
+    for query in queries[6:]:
+        vector = embedder.encode([query])
+        clock = time.perf_counter()
+        loaded.search_dense(vector, settings.candidates)
+        timings["dense, FAISS on every core"].append(time.perf_counter() - clock)
+    faiss.omp_set_num_threads(1)
     return {"start_up_s": round(ready, 2), "first_query_s": round(first, 3),
             "index_mib": round(index_mib), "passages": len(loaded.passages), "peak_mib": round(peak_rss_mib()),
             **{name: percentiles(values) for name, values in timings.items() if values}}
@@ -549,32 +571,42 @@ def bench_search(work: Path, models: Path, questions: Path) -> dict:
     theirs = in_child(tutorial_session, str(work / "tutorial-pdfs"), queries)
     say(f"project  {json.dumps(ours)}")
     say(f"tutorial {json.dumps(theirs)}")
-    return {"project": ours, "tutorial": theirs}
+    out = {"project": ours, "tutorial": theirs}
+    if (work / "build-pdfs-lean" / "current").exists():  # sentences embedded at query time instead
+        lean = in_child(search_session, str(work / "build-pdfs-lean"), Settings.from_env().backend, queries)
+        say(f"project without sentence vectors {json.dumps(lean)}")
+        out["project_without_sentence_vectors"] = lean
+    return out
 
 
 # ---------------------------------------------------------------- a million passages
 
 
 def synthetic_corpus(work: Path, models: Path, count: int, seed: int = 3):
-    """`count` passages made from the real PDF passages (copied, with new ids) and vectors around real ones.
+    """`count` passages made from the real PDF passages (copied, with new ids) and vectors between real ones.
 
     Real vectors of a corpus lie on a low-dimensional, clustered surface; uniformly random vectors
     would be a much harder (and unrealistic) case for an approximate index. Each synthetic vector is a
-    real passage vector plus Gaussian noise (cosine about 0.9 to it), normalised.
+    blend of two real passage vectors (a * one + (1 - a) * another, a between 0.5 and 1) plus a little
+    Gaussian noise, normalised: new points on the corpus' own surface. (Noisy copies of one real vector
+    would instead make fifty near-identical vectors per passage at a million, a tie no approximate
+    index breaks: recall@10 was 0.85 at 200,000 that way, with efSearch 128.) The passage text, its
+    metadata and its sentences are those of the first real passage.
     """
-    from dataclasses import replace
-
     from .store import SentenceVectors, load_index
 
     source = load_index(work / "build-pdfs", Settings.from_env(index=work / "build-pdfs"))
     rng = np.random.default_rng(seed)
     base = np.asarray(source.vectors)
     picks = rng.integers(0, len(base), count)
+    others = rng.integers(0, len(base), count)
     vectors = np.empty((count, base.shape[1]), dtype=np.float32)
     for start in range(0, count, 100_000):
-        block = base[picks[start:start + 100_000]] + rng.standard_normal(
-            (len(picks[start:start + 100_000]), base.shape[1])).astype(np.float32) * 0.025
-        vectors[start:start + len(block)] = block / np.linalg.norm(block, axis=1, keepdims=True)
+        end = min(count, start + 100_000)
+        share = rng.uniform(0.5, 1.0, (end - start, 1)).astype(np.float32)
+        block = share * base[picks[start:end]] + (1 - share) * base[others[start:end]] + rng.standard_normal(
+            (end - start, base.shape[1])).astype(np.float32) * 0.01
+        vectors[start:end] = block / np.linalg.norm(block, axis=1, keepdims=True)
     passages = []
     for row, pick in enumerate(picks):
         passage = source.passages[pick]
@@ -665,16 +697,61 @@ def scale_search(work: str, backend: str, queries: list[str]) -> dict:
     clock = time.perf_counter()
     searcher = Searcher(index, embedder, settings)
     searcher_seconds = time.perf_counter() - clock
-    for query in queries[:5]:
+    clock = time.perf_counter()
+    searcher.search(queries[0], 10)
+    first_seconds = time.perf_counter() - clock
+    for query in queries[1:5]:
         searcher.search(query, 10)
     for query in queries[5:]:
         clock = time.perf_counter()
         searcher.search(query, 10)
         timings["search"].append(time.perf_counter() - clock)
     return {"approximate": is_approximate(index.dense), "load_s": round(load_seconds, 1),
-            "searcher_start_s": round(searcher_seconds, 1), "index_mib": round(index_mib),
-            "peak_mib": round(peak_rss_mib()), "recall@10": round(recall, 4), "filtered": filtered,
+            "searcher_start_s": round(searcher_seconds, 1), "first_query_s": round(first_seconds, 2),
+            "index_mib": round(index_mib), "peak_mib": round(peak_rss_mib()), "recall@10": round(recall, 4),
+            "filtered": filtered,
             **{name: percentiles(values) for name, values in timings.items()}}
+
+
+def dense_by_size(work: str, backend: str, queries: list[str], sizes: list[int]) -> dict:
+    """Child process: exact (flat) against HNSW search by index size, to choose where one gives way to the other.
+
+    Vectors are the synthetic ones of the scale test (blends of real passage vectors), queries the
+    questions. Both searches ask for `candidates` (100) rows on one thread, as the searcher does.
+    """
+    warnings.filterwarnings("ignore")
+    import faiss
+
+    from .embedding import load_embedder
+    from .store import build_dense, faiss_threads
+
+    settings = Settings.from_env(index=Path(work) / "scale", backend=backend)
+    queries_vectors = load_embedder(settings).encode(queries)
+    _, _, _, vectors, _ = synthetic_corpus(Path(work), Path(work) / "models", max(sizes))
+    out = {}
+    for size in sizes:
+        part = np.ascontiguousarray(vectors[:size])
+        flat = faiss.IndexFlatIP(part.shape[1])
+        flat.add(part)
+        clock = time.perf_counter()
+        hnsw = build_dense(part, replace(settings, flat_max_passages=0))
+        build_seconds = time.perf_counter() - clock
+        row = {"hnsw_build_s": round(build_seconds, 1)}
+        with faiss_threads(1):
+            for name, dense in (("flat", flat), ("hnsw", hnsw)):
+                seconds = []
+                for vector in queries_vectors:
+                    clock = time.perf_counter()
+                    dense.search(vector[None, :], settings.candidates)
+                    seconds.append(time.perf_counter() - clock)
+                row[name] = percentiles(seconds)
+            _, exact = flat.search(queries_vectors, 10)
+            _, found = hnsw.search(queries_vectors, 10)
+        row["hnsw_recall@10"] = round(float(np.mean([len(set(a) & set(b)) / 10 for a, b in zip(exact, found)])), 4)
+        out[str(size)] = row
+        say(f"dense {size:>9,}: flat p95 {row['flat']['p95_ms']:6.2f} ms, HNSW p95 {row['hnsw']['p95_ms']:5.2f} ms, "
+            f"recall@10 {row['hnsw_recall@10']:.3f}, HNSW build {row['hnsw_build_s']} s")
+    return out
 
 
 def exact_top(vectors: np.ndarray, queries: np.ndarray, k: int, mask: np.ndarray | None = None) -> np.ndarray:
@@ -706,11 +783,14 @@ def bench_scale(work: Path, models: Path, questions: Path, count: int, pdfs: lis
             pdf_folder.mkdir(parents=True)
             for path in pdfs:
                 (pdf_folder / path.name).symlink_to(path.resolve())
-        say(f"source index {json.dumps(in_child(build_project, [str(pdf_folder)], str(work / 'build-pdfs'), Settings.from_env().backend))}")
+        built = in_child(build_project, [str(pdf_folder)], str(work / "build-pdfs"), Settings.from_env().backend)
+        say(f"source index {json.dumps(built)}")
     shutil.rmtree(work / "scale", ignore_errors=True)
     settings_for(work, models, Settings.from_env().backend, work / "scale")
+    sizes = [size for size in (10_000, 25_000, 50_000, 100_000, 200_000) if size <= count]
+    by_size = in_child(dense_by_size, str(work), Settings.from_env().backend, queries, sizes)
     built = in_child(scale_build, str(work), str(models), count)
     say(f"build  {json.dumps(built)}")
     searched = in_child(scale_search, str(work), Settings.from_env().backend, queries)
     say(f"search {json.dumps(searched)}")
-    return {"build": built, "search": searched}
+    return {"dense_by_size": by_size, "build": built, "search": searched}

@@ -188,7 +188,7 @@ def faiss_threads(count: int):
 
     One thread is what searching wants: a single query gains nothing from a second thread, and on a
     two-core machine that also runs the embedding model the two fight: a flat search over the 266 PDFs
-    took 2.2 ms p50 on one thread and 3.4 ms with FAISS on every core (BENCHMARKS.md, "Threads").
+    took 2.17 ms p50 on one thread and 3.47 ms with FAISS on both cores (BENCHMARKS.md, "Threads").
     """
     import faiss
 
@@ -362,5 +362,5 @@ def load_index(index_folder: Path, settings: Settings | None = None) -> Index:
     lexical = bm25s.BM25.load(str(build / "lexical")) if (build / "lexical").exists() else bm25s.BM25()
     frequency_file = build / "stem_frequency.json"
     frequency = json.loads(frequency_file.read_text(encoding="utf-8")) if frequency_file.is_file() else None
-    return Index(build, manifest, documents, passages, vectors, dense, lexical, SentenceVectors.load(build / "sentences"),
-                 frequency)
+    return Index(build, manifest, documents, passages, vectors, dense, lexical,
+                 SentenceVectors.load(build / "sentences"), frequency)
