@@ -311,12 +311,12 @@ def build_index(folders: list[Path], index_folder: Path, embedder: Embedder, set
 
     # Embed only what the previous build did not already embed: passages, and the sentences of each
     # (a hit's answering sentences are scored with them at query time, without calling the model).
-    known = previous.vectors
+    known = previous.vectors  # this build's own: new vectors are added to it
     texts = [embedding_text(passage) for passage in passages]
     keys = [embed_key(embedder.name, text) for text in texts]
-    wanted = {key: text for key, text in zip(keys, texts) if key not in known}
-    report.embedded = sum(key not in known for key in keys)
-    report.reused = len(passages) - report.embedded
+    missing = [row for row, key in enumerate(keys) if key not in known]
+    wanted = {keys[row]: texts[row] for row in missing}
+    report.embedded, report.reused = len(missing), len(passages) - len(missing)
     spans = [sentence_spans(passage.text) if settings.sentence_vectors else [] for passage in passages]
     sentence_keys = []
     for passage, rows in zip(passages, spans):
@@ -328,7 +328,7 @@ def build_index(folders: list[Path], index_folder: Path, embedder: Embedder, set
     if wanted:
         log(f"Embedding {report.embedded} passages and {report.sentences_embedded} sentences "
             f"({report.reused} passages unchanged, reused)")
-        known = {**known, **dict(zip(wanted, embedder.encode(list(wanted.values()), progress=progress)))}
+        known.update(zip(wanted, embedder.encode(list(wanted.values()), progress=progress)))
     vectors = np.zeros((len(passages), embedder.dimensions), dtype=np.float32)
     for row, key in enumerate(keys):
         vectors[row] = known[key]
