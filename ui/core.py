@@ -133,12 +133,11 @@ def load_query_embedder(model: str, threads: int) -> QueryCache:
 def load_searcher(index_folder: str, build: str, model: str, threads: int) -> Searcher:
     """The index of one build and a searcher over it; a new build (a new `current`) is a new cache entry.
 
-    One search is run now, so the word statistics it computes on first use are ready before a question comes.
+    Nothing is warmed here: word statistics and sentence vectors come with the index (made at build time)
+    and the embedder is warmed once by load_query_embedder.
     """
     settings = replace(app_settings(), index=Path(index_folder), model=model, threads=threads)
-    searcher = Searcher(load_index(Path(index_folder), settings), load_query_embedder(model, threads), settings)
-    searcher.search("warm up", 1)
-    return searcher
+    return Searcher(load_index(Path(index_folder), settings), load_query_embedder(model, threads), settings)
 
 
 def _highlights(searcher: Searcher) -> bool:
