@@ -490,7 +490,7 @@ def search_session(index: str, backend: str, queries: list[str], filter_every: i
     warnings.filterwarnings("ignore")
     from .embedding import load_embedder
     from .search import Filters, Searcher
-    from .store import load_index
+    from .store import faiss_threads, load_index
 
     settings = Settings.from_env(index=Path(index), backend=backend)
     before = rss_mib()
@@ -522,16 +522,13 @@ def search_session(index: str, backend: str, queries: list[str], filter_every: i
         searcher.search(query, 10, filters)
         timings["filtered search" if filters.authorities else "search"].append(time.perf_counter() - clock)
     # The thread trap: FAISS's OpenMP threads on every core, right after ONNX Runtime has used them.
-    import faiss
-
-    faiss.omp_set_num_threads(os.cpu_count() or 1)
     timings["dense, FAISS on every core"] = []
-    for query in queries[6:]:
-        vector = embedder.encode([query])
-        clock = time.perf_counter()
-        loaded.search_dense(vector, settings.candidates)
-        timings["dense, FAISS on every core"].append(time.perf_counter() - clock)
-    faiss.omp_set_num_threads(1)
+    with faiss_threads(os.cpu_count() or 1):
+        for query in queries[6:]:
+            vector = embedder.encode([query])
+            clock = time.perf_counter()
+            loaded.search_dense(vector, settings.candidates)
+            timings["dense, FAISS on every core"].append(time.perf_counter() - clock)
     return {"start_up_s": round(ready, 2), "first_query_s": round(first, 3),
             "index_mib": round(index_mib), "passages": len(loaded.passages), "peak_mib": round(peak_rss_mib()),
             **{name: percentiles(values) for name, values in timings.items() if values}}
