@@ -60,6 +60,10 @@ class CachedEmbedder:
     def token_count(self, text):
         return self.embedder.token_count(text)
 
+    def with_layers(self, layers):
+        """The cached sentence model (see embedding.sentence_embedder)."""
+        return CachedEmbedder(self.embedder.with_layers(layers))
+
     def save(self):
         if self.dirty:
             self.path.write_bytes(pickle.dumps(self.cache))
@@ -216,14 +220,14 @@ def tune_highlighter(base_index, embedder, settings, questions):
     print(f"{len(pairs)} (question, gold passage) pairs")
     for dense_w, lexical_w in ((1, 0), (1, 0.25), (1, 0.5), (1, 1.0), (1, 2.0), (0, 1)):
         for idf in (True, False):
-            highlighter = answers.Highlighter(embedder, dense_weight=dense_w, lexical_weight=lexical_w)
+            highlighter = answers.Highlighter(searcher.sentence_embedder, dense_weight=dense_w, lexical_weight=lexical_w)
             searcher._highlighter = highlighter
             right = 0
             for question, passage, gold in pairs:
                 meaning = searcher.interpret(question.q)
                 concepts = searcher.concepts(meaning) if idf else answers.question_concepts(
                     meaning.query, [(e.term, e.expansion) for e in meaning.expansions])
-                vector = embedder.encode([meaning.search_text])[0]
+                vector = searcher.sentence_embedder.encode([meaning.search_text])[0]
                 rows = highlighter.score(question.q, [passage.text], vector, concepts)[0]
                 right += bool(rows) and evaluation.matches(passage.text[rows[0][0]:rows[0][1]], gold)
             if idf:

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from .answers import sentence_spans
-from .embedding import Embedder
+from .embedding import Embedder, sentence_embedder, sentence_model
 from .errors import DocumentError, IndexerError
 from .metadata import METADATA_FILE, describe_document, read_metadata_file
 from .passages import Passage, embedding_text, lexical_text
@@ -123,6 +123,7 @@ def stale_reasons(folders: list[Path], index_folder: Path, settings: Settings) -
         return [f"no index in {index_folder}"]
     reasons = []
     for key, want in (("format_version", FORMAT_VERSION), ("model", settings.embedding_model),
+                      ("sentence_model", settings.sentence_model),
                       ("max_passage_tokens", settings.max_passage_tokens)):
         if manifest.get(key) != want:
             reasons.append(f"{key} is {manifest.get(key)!r}, settings say {want!r}")
@@ -167,7 +168,7 @@ class _Previous:
     vectors: dict[str, np.ndarray]  # embed key -> vector, of passages and of their sentences
 
 
-def _previous_build(index_folder: Path, model: str, max_tokens: int) -> _Previous:
+def _previous_build(index_folder: Path, model: str, max_tokens: int, sentence_model: str) -> _Previous:
     empty = _Previous({}, {}, {})
     build = current_build(index_folder)
     if build is None:
@@ -190,11 +191,12 @@ def _previous_build(index_folder: Path, model: str, max_tokens: int) -> _Previou
         vectors = np.load(build / "vectors.npy")
         sentences = SentenceVectors.load(build / "sentences")
         known: dict[str, np.ndarray] = {}
-        if sentences is not None:  # sentence keys are made again from the passage texts and spans
+        if sentences is not None and manifest.get("sentence_model") == sentence_model:
+            # sentence keys are made again from the passage texts and spans
             for row, passage in enumerate(in_order):
                 spans, sentence_vectors = sentences.of(row)
                 for (start, end), vector in zip(spans, sentence_vectors):
-                    known[embed_key(model, passage.text[start:end])] = vector
+                    known[embed_key(sentence_model, passage.text[start:end])] = vector
         known.update(zip(keys, vectors))
     except (OSError, ValueError, TypeError, IndexError):
         return empty  # an unreadable build lends nothing; the new one is made from scratch
@@ -238,7 +240,8 @@ def build_index(folders: list[Path], index_folder: Path, embedder: Embedder, set
     plan = plan or Plan(tuple(Path(folder) for folder in folders))
     report = BuildReport()
     overrides = _metadata_rows(plan.folders)
-    previous = _previous_build(index_folder, embedder.name, settings.max_passage_tokens)
+    sentences_by = sentence_model(embedder, settings)  # the model's first layers: see Settings.sentence_layers
+    previous = _previous_build(index_folder, embedder.name, settings.max_passage_tokens, sentences_by)
     used_ids = {record["doc_id"] for record in previous.records.values()}
 
     # First pass: checksums, duplicates, unsupported files, and which files can be reused unchanged.
@@ -318,17 +321,22 @@ def build_index(folders: list[Path], index_folder: Path, embedder: Embedder, set
     wanted = {keys[row]: texts[row] for row in missing}
     report.embedded, report.reused = len(missing), len(passages) - len(missing)
     spans = [sentence_spans(passage.text) if settings.sentence_vectors else [] for passage in passages]
+    by_sentence = sentence_embedder(embedder, settings) if settings.sentence_vectors else embedder
+    # With the whole model for sentences too, a one-sentence passage's sentence is the passage: one key, one call.
+    wanted_sentences = wanted if by_sentence is embedder else {}
     sentence_keys = []
     for passage, rows in zip(passages, spans):
-        sentence_keys.append([embed_key(embedder.name, passage.text[start:end]) for start, end in rows])
+        sentence_keys.append([embed_key(by_sentence.name, passage.text[start:end]) for start, end in rows])
         for key, (start, end) in zip(sentence_keys[-1], rows):
-            if key not in known and key not in wanted:
-                wanted[key] = passage.text[start:end]
+            if key not in known and key not in wanted_sentences:
+                wanted_sentences[key] = passage.text[start:end]
                 report.sentences_embedded += 1
-    if wanted:
+    if wanted or wanted_sentences:
         log(f"Embedding {report.embedded} passages and {report.sentences_embedded} sentences "
             f"({report.reused} passages unchanged, reused)")
         known.update(zip(wanted, embedder.encode(list(wanted.values()), progress=progress)))
+        if wanted_sentences is not wanted:
+            known.update(zip(wanted_sentences, by_sentence.encode(list(wanted_sentences.values()), progress=progress)))
     vectors = np.zeros((len(passages), embedder.dimensions), dtype=np.float32)
     for row, key in enumerate(keys):
         vectors[row] = known[key]
@@ -338,6 +346,7 @@ def build_index(folders: list[Path], index_folder: Path, embedder: Embedder, set
 
     manifest = {
         "model": embedder.name,
+        "sentence_model": sentences_by,
         "dimensions": embedder.dimensions,
         "max_passage_tokens": settings.max_passage_tokens,
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),

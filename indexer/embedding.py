@@ -13,13 +13,14 @@ from typing import Protocol
 import numpy as np
 
 from .errors import IndexerError, ModelNotFoundError
-from .settings import BACKENDS, Settings
+from .settings import BACKENDS, MODEL_LAYERS, Settings
 
 DIMENSIONS = 384
 MODEL_HEADS = 12  # attention heads of all-MiniLM-L6-v2, for ONNX Runtime's attention fusion
 MAX_SEQUENCE_TOKENS = 256  # what sentence-transformers reads of each text for this model (max_seq_length)
 EXPORT_RECIPE = 2  # bump when the export or quantisation below changes, so cached exports are redone
 EXPORT_FILE = "export.json"  # in each cached export: what it was made from, to tell a stale export
+BULK_TEXTS = 256  # an encode() of this many texts (a build's) keeps ONNX Runtime's idle threads spinning
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.txt", "config.json")
 
 
@@ -50,10 +51,39 @@ def thread_count(settings: Settings) -> int:
     return settings.threads or os.cpu_count() or 1
 
 
+def _name(settings: Settings, layers: int) -> str:
+    """The model name of vectors made by the first `layers` layers of the packaged model."""
+    from dataclasses import replace
+
+    return replace(settings, sentence_layers=layers).sentence_model if layers < MODEL_LAYERS \
+        else settings.embedding_model
+
+
+def sentence_model(embedder: Embedder, settings: Settings) -> str:
+    """The model name of the sentence vectors that go with `embedder`'s (see sentence_embedder)."""
+    if embedder.name != settings.embedding_model or not hasattr(embedder, "with_layers"):
+        return embedder.name
+    return settings.sentence_model
+
+
+def sentence_embedder(embedder: Embedder, settings: Settings) -> Embedder:
+    """The embedder of sentence vectors: the first `settings.sentence_layers` layers of the same model and backend,
+    made once per embedder. The embedder itself when the setting asks for the whole model, or when it is not
+    the packaged model the settings name (a test's fake)."""
+    wanted = sentence_model(embedder, settings)
+    if wanted == embedder.name:
+        return embedder
+    made = getattr(embedder, "_sentence_embedder", None)
+    if made is None or made.name != wanted:
+        made = embedder.with_layers(settings.sentence_layers)
+        embedder._sentence_embedder = made
+    return made
+
+
 class SentenceTransformerEmbedder:
     """all-MiniLM-L6-v2 through sentence-transformers and PyTorch fp32 on the CPU, never touching the network."""
 
-    def __init__(self, settings: Settings | None = None):
+    def __init__(self, settings: Settings | None = None, layers: int = MODEL_LAYERS):
         settings = settings or Settings.from_env()
         os.environ["HF_HUB_OFFLINE"] = "1"
         os.environ["TRANSFORMERS_OFFLINE"] = "1"
@@ -64,7 +94,12 @@ class SentenceTransformerEmbedder:
         transformers.logging.set_verbosity_error()  # token_count() measures over-long texts on purpose
         torch.set_num_threads(thread_count(settings))
         self.model = SentenceTransformer(model_path(), device="cpu", local_files_only=True)
-        self.name = settings.embedding_model
+        if layers < MODEL_LAYERS:  # a smaller, cheaper model for sentences: the first layers
+            bert = self.model[0].auto_model
+            bert.encoder.layer = bert.encoder.layer[:layers]
+            bert.config.num_hidden_layers = layers
+        self.settings, self.layers = settings, layers
+        self.name = _name(settings, layers)
         self.dimensions = self.model.get_embedding_dimension() if hasattr(
             self.model, "get_embedding_dimension") else self.model.get_sentence_embedding_dimension()
         self.batch_size = settings.batch_size
@@ -84,6 +119,10 @@ class SentenceTransformerEmbedder:
         """Word pieces the model sees for `text` (without the [CLS]/[SEP] markers)."""
         return len(self.tokenizer.tokenize(text))
 
+    def with_layers(self, layers: int) -> "SentenceTransformerEmbedder":
+        """The same model cut to its first `layers` layers."""
+        return SentenceTransformerEmbedder(self.settings, layers)
+
 
 class OnnxEmbedder:
     """all-MiniLM-L6-v2 exported to ONNX (fp32, or int8 by dynamic quantisation) and run by ONNX Runtime.
@@ -92,20 +131,14 @@ class OnnxEmbedder:
     into `settings.model_cache`, and never again while the export is there.
     """
 
-    def __init__(self, settings: Settings | None = None):
+    def __init__(self, settings: Settings | None = None, layers: int = MODEL_LAYERS):
         settings = settings or Settings.from_env()
-        import onnxruntime
         from tokenizers import Tokenizer
 
-        folder = exported_model(settings)
-        options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = thread_count(settings)
-        options.inter_op_num_threads = 1
-        # Idle worker threads spinning for work steal the core FAISS, BM25 and the reader need next.
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
-        self.session = onnxruntime.InferenceSession(str(folder / "model.onnx"), options,
-                                                    providers=["CPUExecutionProvider"])
+        folder = exported_model(settings, layers)
+        self.settings, self.layers, self.folder = settings, layers, folder
+        self.session = self._session(spinning=False)
+        self._bulk_session = None  # made by the first large encode()
         self.inputs = {node.name for node in self.session.get_inputs()}
         self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
         self.tokenizer.no_padding()  # the packaged file pads everything to 128: batches are padded here instead
@@ -113,16 +146,34 @@ class OnnxEmbedder:
         self.counter = Tokenizer.from_file(str(folder / "tokenizer.json"))
         self.counter.no_padding()
         self.counter.no_truncation()
-        self.name = settings.embedding_model
+        self.name = _name(settings, layers)
         self.dimensions = DIMENSIONS
         self.batch_size = settings.batch_size
-        self.folder = folder
+
+    def _session(self, spinning: bool):
+        import onnxruntime
+
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = thread_count(self.settings)
+        options.inter_op_num_threads = 1
+        # Between operators, idle worker threads either spin for the next one or sleep. Spinning made a build's
+        # embedding about 9% faster (BENCHMARKS.md); while answering a question it would steal the core FAISS
+        # and BM25 need next, so only a large encode() spins.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "1" if spinning else "0")
+        options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
+        return onnxruntime.InferenceSession(str(self.folder / "model.onnx"), options,
+                                            providers=["CPUExecutionProvider"])
 
     def encode(self, texts: list[str], progress: bool = False) -> np.ndarray:
         """Unit-length vectors, one row per text: batches of similar length, so little padding is computed."""
         vectors = np.zeros((len(texts), self.dimensions), dtype=np.float32)
         if not texts:
             return vectors
+        session = self.session
+        if len(texts) >= BULK_TEXTS:
+            if self._bulk_session is None:
+                self._bulk_session = self._session(spinning=True)
+            session = self._bulk_session
         encodings = self.tokenizer.encode_batch(list(texts))
         lengths = np.array([len(encoding.ids) for encoding in encodings])
         order = np.argsort(-lengths, kind="stable")
@@ -139,7 +190,7 @@ class OnnxEmbedder:
                 ids[line, :lengths[row]] = encodings[row].ids
                 mask[line, :lengths[row]] = 1
             feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
-            hidden = self.session.run(None, {name: feeds[name] for name in self.inputs})[0]
+            hidden = session.run(None, {name: feeds[name] for name in self.inputs})[0]
             weights = mask[:, :, None].astype(np.float32)
             pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)  # mean pooling
             vectors[rows] = pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
@@ -149,19 +200,25 @@ class OnnxEmbedder:
         """Word pieces the model sees for `text` (without the [CLS]/[SEP] markers)."""
         return len(self.counter.encode(text, add_special_tokens=False).ids)
 
+    def with_layers(self, layers: int) -> "OnnxEmbedder":
+        """The same model and backend cut to its first `layers` layers (exported once, like the whole model)."""
+        return OnnxEmbedder(self.settings, layers)
 
-def exported_model(settings: Settings) -> Path:
+
+def exported_model(settings: Settings, layers: int = MODEL_LAYERS) -> Path:
     """The folder holding the ONNX export for `settings.backend`, made on first use and reused after.
 
-    The export lives next to the index (`settings.model_cache / backend`), never in the model package.
+    The export lives next to the index (`settings.model_cache / backend`), never in the model package; the
+    first `layers` layers alone (for sentences) are exported to a folder of their own.
     It is redone only when the packaged model or the recipe changes.
     """
-    folder = Path(settings.model_cache) / settings.backend
-    if _export_is_current(folder, settings.backend):
+    suffix = f"-{layers}-layers" if layers < MODEL_LAYERS else ""
+    folder = Path(settings.model_cache) / f"{settings.backend}{suffix}"
+    if _export_is_current(folder, settings.backend, layers):
         return folder
-    wanted = _export_description(settings.backend)
+    wanted = _export_description(settings.backend, layers)
     folder.parent.mkdir(parents=True, exist_ok=True)
-    work = folder.parent / f".export-{settings.backend}-{os.getpid()}"
+    work = folder.parent / f".export-{folder.name}-{os.getpid()}"
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir()
     try:
@@ -169,19 +226,19 @@ def exported_model(settings: Settings) -> Path:
             if (Path(model_path()) / name).is_file():
                 shutil.copy2(Path(model_path()) / name, work / name)
         if settings.backend == "onnx-int8":
-            fp32 = folder.parent / "onnx"
-            if _export_is_current(fp32, "onnx"):  # quantise the fp32 export already there
+            fp32 = folder.parent / f"onnx{suffix}"
+            if _export_is_current(fp32, "onnx", layers):  # quantise the fp32 export already there
                 _quantise(fp32 / "model.onnx", work / "model.onnx")
             else:
-                _export_onnx(work / "model-fp32.onnx")
+                _export_onnx(work / "model-fp32.onnx", layers)
                 _quantise(work / "model-fp32.onnx", work / "model.onnx")
                 (work / "model-fp32.onnx").unlink()
         else:
-            _export_onnx(work / "model.onnx")
+            _export_onnx(work / "model.onnx", layers)
         (work / EXPORT_FILE).write_text(json.dumps(wanted, indent=2), encoding="utf-8")
         # Swap the finished export in with renames, so a reader never sees half of one.
         if folder.exists():
-            stale = folder.parent / f".stale-{settings.backend}-{os.getpid()}"
+            stale = folder.parent / f".stale-{folder.name}-{os.getpid()}"
             folder.rename(stale)
             shutil.rmtree(stale, ignore_errors=True)
         work.rename(folder)
@@ -193,20 +250,20 @@ def exported_model(settings: Settings) -> Path:
     return folder
 
 
-def _export_is_current(folder: Path, backend: str) -> bool:
+def _export_is_current(folder: Path, backend: str, layers: int = MODEL_LAYERS) -> bool:
     """True when `folder` holds a finished export of the packaged model made by this recipe."""
     try:
         made = json.loads((folder / EXPORT_FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return False
-    return made == _export_description(backend) and (folder / "model.onnx").is_file()
+    return made == _export_description(backend, layers) and (folder / "model.onnx").is_file()
 
 
-def _export_description(backend: str) -> dict:
+def _export_description(backend: str, layers: int = MODEL_LAYERS) -> dict:
     """What an export is made from: a cached export with a different description is redone."""
     weights = Path(model_path()) / "model.safetensors"
     stat = weights.stat() if weights.is_file() else None
-    return {
+    description = {
         "backend": backend,
         "recipe": EXPORT_RECIPE,
         "source": str(weights),
@@ -214,6 +271,9 @@ def _export_description(backend: str) -> dict:
         "source_modified_ns": stat.st_mtime_ns if stat else None,
         "quantisation": QUANTISATION if backend == "onnx-int8" else None,
     }
+    if layers < MODEL_LAYERS:
+        description["layers"] = layers
+    return description
 
 
 # Dynamic int8 quantisation of the weights (activations are quantised per batch at run time), per channel,
@@ -224,8 +284,9 @@ def _export_description(backend: str) -> dict:
 QUANTISATION = {"fusion": "bert", "weight_type": "QInt8", "per_channel": True, "reduce_range": False}
 
 
-def _export_onnx(target: Path) -> None:
-    """Export the packaged model's transformer (token embeddings out; pooling is done in numpy) to ONNX."""
+def _export_onnx(target: Path, layers: int = MODEL_LAYERS) -> None:
+    """Export the packaged model's transformer, or its first `layers` layers (token embeddings out; pooling is
+    done in numpy), to ONNX."""
     os.environ["HF_HUB_OFFLINE"] = "1"
     os.environ["TRANSFORMERS_OFFLINE"] = "1"
     import warnings
@@ -237,6 +298,9 @@ def _export_onnx(target: Path) -> None:
     transformers.logging.set_verbosity_error()
     model = AutoModel.from_pretrained(model_path(), local_files_only=True, attn_implementation="eager")
     model.eval()
+    if layers < MODEL_LAYERS:
+        model.encoder.layer = model.encoder.layer[:layers]
+        model.config.num_hidden_layers = layers
     tokenizer = AutoTokenizer.from_pretrained(model_path(), local_files_only=True)
     sample = tokenizer(["a short text", "a somewhat longer text to give the tracer two lengths"],
                        padding=True, return_tensors="pt")

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from . import answers
-from .embedding import Embedder
+from .embedding import Embedder, sentence_embedder as sentence_embedder_for
 from .errors import IndexerError
 from .glossary import Expansion, Glossary, mine_definitions
 from .passages import Hit
@@ -93,10 +93,15 @@ class Searcher:
     """Answers questions from a loaded index with one embedder, loaded once."""
 
     def __init__(self, index: Index, embedder: Embedder, settings: Settings | None = None,
-                 options: RankingOptions | None = None, glossary: Glossary | None = None):
+                 options: RankingOptions | None = None, glossary: Glossary | None = None,
+                 sentence_embedder: Embedder | None = None):
         self.index = index
         self.embedder = embedder
         self.settings = settings or Settings.from_env()
+        # Sentences are scored with the model the index's sentence vectors were made by (its first layers)
+        self.sentence_embedder = sentence_embedder or sentence_embedder_for(embedder, self.settings)
+        # stored sentence vectors from another model than the one scoring questions would be silently wrong
+        self._stored_sentences_usable = index.manifest.get("sentence_model") == self.sentence_embedder.name
         self.options = options or RankingOptions()
         passages = index.passages
         self._authority = _Column((p.authority or "").lower() for p in passages)
@@ -161,15 +166,23 @@ class Searcher:
         order = sorted(fused, key=lambda row: (-fused[row], row))
         concepts = self.concepts(meaning)
         sentences: dict[int, list[tuple[int, int, float]]] = {}  # row -> its scored sentences, best first
+        sentence_vector = None
         if self.options.rerank and order:
-            order = self._rerank(order, fused, meaning.query, query_vector[0], concepts, sentences)
+            sentence_vector = self._sentence_vector(text, query_vector)
+            order = self._rerank(order, fused, meaning.query, sentence_vector, concepts, sentences)
         hits = self._select(order, fused, dict(dense), dict(lexical), k)
         if self.options.highlight and hits:
+            if sentence_vector is None:
+                sentence_vector = self._sentence_vector(text, query_vector)
             rows = [self.index.row_of[hit.passage.passage_id] for hit in hits]
-            self._score_sentences([row for row in rows if row not in sentences], meaning.query, query_vector[0],
+            self._score_sentences([row for row in rows if row not in sentences], meaning.query, sentence_vector,
                                   concepts, sentences)
             hits = [replace(hit, highlights=answers.choose_highlights(sentences[row])) for hit, row in zip(hits, rows)]
         return hits
+
+    def _sentence_vector(self, text: str, query_vector: np.ndarray) -> np.ndarray:
+        """The question's vector for scoring sentences: the passage one, unless sentences have a model of their own."""
+        return query_vector[0] if self.sentence_embedder is self.embedder else self.sentence_embedder.encode([text])[0]
 
     def _rerank(self, order: list[int], fused: dict[int, float], query: str, query_vector: np.ndarray,
                 concepts, sentences: dict) -> list[int]:
@@ -195,7 +208,7 @@ class Searcher:
     def _stored_sentences(self, rows: list[int | None]) -> list | None:
         """The (spans, vectors) the index stores for these rows' sentences; None for what it lacks."""
         stored = self.index.sentences
-        if stored is None:
+        if stored is None or not self._stored_sentences_usable:
             return None
         return [None if row is None else stored.of(row) for row in rows]
 
@@ -232,7 +245,7 @@ class Searcher:
         if not hits:
             return []
         meaning = self.interpret(query, filters)
-        query_vector = self.embedder.encode([meaning.search_text])[0]
+        query_vector = self.sentence_embedder.encode([meaning.search_text])[0]
         texts = [hit.passage.text for hit in hits]
         rows = [self.index.row_of.get(hit.passage.passage_id) for hit in hits]
         rows = [row if row is not None and self.index.passages[row].text == text else None
@@ -249,11 +262,11 @@ class Searcher:
             options = self.options
             key = (options.sentence_word_weight, options.sentence_short_words, options.sentence_number_bonus)
             try:
-                shared = _HIGHLIGHTERS.setdefault(self.embedder, {})
+                shared = _HIGHLIGHTERS.setdefault(self.sentence_embedder, {})
             except TypeError:  # an embedder that cannot be weakly referenced gets its own
                 shared = {}
             if key not in shared:
-                shared[key] = answers.Highlighter(self.embedder, lexical_weight=key[0], short_words=key[1],
+                shared[key] = answers.Highlighter(self.sentence_embedder, lexical_weight=key[0], short_words=key[1],
                                                   number_bonus=key[2])
             self._highlighter = shared[key]
         return self._highlighter

@@ -7,9 +7,10 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-FORMAT_VERSION = 4  # bump when the files in the index folder change shape, answers.sentence_spans changes, or
-# the int8 export (embedding.EXPORT_RECIPE) changes its vectors
+FORMAT_VERSION = 5  # bump when the files in the index folder change shape, answers.sentence_spans changes, or
+# the exports (embedding.EXPORT_RECIPE) change their vectors
 PACKAGED_MODEL = "all-MiniLM-L6-v2"  # the only model the embedders load; another name is a label (a test's fake)
+MODEL_LAYERS = 6  # transformer layers of the packaged model
 BACKENDS = ("torch", "onnx", "onnx-int8")  # embedding backends: see embedding.load_embedder and BENCHMARKS.md
 
 
@@ -33,6 +34,8 @@ class Settings:
     hnsw_ef_construction: int = 40  # HNSW candidates while building: more is better recall, slower build
     sentence_vectors: bool = True  # embed every passage's sentences at build time: builds take about twice as
     # long, a question needs one model call; off, each question embeds its candidates' sentences (BENCHMARKS.md)
+    sentence_layers: int = 3  # transformer layers (of 6) that embed sentences for scoring answering sentences:
+    # 3 scored as well as 6 on the eval at half the cost (BENCHMARKS.md); 6 uses the whole model
     hnsw_ef_search: int = 2048  # HNSW candidates while searching: recall@10 0.91 at 512, 0.99 at 2048 (BENCHMARKS.md)
 
     @property
@@ -43,6 +46,13 @@ class Settings:
         with one is used as it is by the other. Another model name (a test's fake embedder) is kept as it is.
         """
         return f"{self.model}+int8" if self.backend == "onnx-int8" and self.model == PACKAGED_MODEL else self.model
+
+    @property
+    def sentence_model(self) -> str:
+        """The model name of sentence vectors: the packaged model's first `sentence_layers` layers, or the whole."""
+        if self.model != PACKAGED_MODEL or not 0 < self.sentence_layers < MODEL_LAYERS:
+            return self.embedding_model
+        return f"{self.embedding_model} (first {self.sentence_layers} layers)"
 
     @property
     def model_cache(self) -> Path:

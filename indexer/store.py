@@ -343,6 +343,11 @@ def load_index(index_folder: Path, settings: Settings | None = None) -> Index:
             f"index built with model {manifest.get('model')}, settings say {settings.embedding_model} "
             f"(backend {settings.backend}): run `python -m indexer build`, or set INDEXER_BACKEND to the "
             "backend the index was built with")
+    if manifest.get("sentence_model") != settings.sentence_model:
+        raise IndexStaleError(
+            f"index built with sentence model {manifest.get('sentence_model')}, settings say "
+            f"{settings.sentence_model} (INDEXER_SENTENCE_LAYERS={settings.sentence_layers}): run "
+            "`python -m indexer build`")
     documents = {}
     with open(build / "documents.jsonl", encoding="utf-8") as handle:
         for line in handle:

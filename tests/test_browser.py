@@ -170,7 +170,7 @@ def test_ask_compare_export_on_the_seeds(browser, seed_index, tmp_path):
             number.click()
             page.wait_for_timeout(800)
             box = page.locator(target).bounding_box()
-            assert box and 0 <= box["y"] < LAPTOP["height"], (target, box)
+            assert box and -1 <= box["y"] < LAPTOP["height"], (target, box)  # at the top, give or take a subpixel
         page.locator("#hit-1").scroll_into_view_if_needed()
         shoot(page, "03-ask-hits.png")
 

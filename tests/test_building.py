@@ -21,7 +21,7 @@ from indexer.errors import IndexerError
 from indexer.embedding import HashingEmbedder
 from indexer.search import Filters, Searcher
 from indexer.settings import PROJECT_ROOT, Settings
-from indexer.store import current_build, load_index
+from indexer.store import current_build, load_index, read_manifest
 
 from .conftest import SEED_CORPUS, TEST_DATA, write_files
 
@@ -283,11 +283,22 @@ def test_an_index_built_with_the_settings_backend_is_not_stale(tmp_path):
     corpus = write_files(tmp_path / "corpus", {"report.txt": REPORT})
     settings = Settings.from_env(index=tmp_path / "index", backend="onnx-int8")
 
-    class Int8Named(HashingEmbedder):  # stands in for the int8 model: same name in the manifest
+    class Int8Named(HashingEmbedder):  # stands in for the int8 model: same names in the manifest
         name = settings.embedding_model
 
+        def with_layers(self, layers):
+            first = HashingEmbedder()
+            first.name = replace(settings, sentence_layers=layers).sentence_model
+            return first
+
     build(corpus, settings, Int8Named())
+    assert read_manifest(settings.index)["sentence_model"] == "all-MiniLM-L6-v2+int8 (first 3 layers)"
     assert stale_reasons([corpus], settings.index, settings) == []
     fp32 = replace(settings, backend="torch")
     assert stale_reasons([corpus], settings.index, fp32) == [
-        "model is 'all-MiniLM-L6-v2+int8', settings say 'all-MiniLM-L6-v2'"]
+        "model is 'all-MiniLM-L6-v2+int8', settings say 'all-MiniLM-L6-v2'",
+        "sentence_model is 'all-MiniLM-L6-v2+int8 (first 3 layers)', settings say "
+        "'all-MiniLM-L6-v2 (first 3 layers)'"]
+    whole = replace(settings, sentence_layers=6)
+    assert stale_reasons([corpus], settings.index, whole) == [
+        "sentence_model is 'all-MiniLM-L6-v2+int8 (first 3 layers)', settings say 'all-MiniLM-L6-v2+int8'"]

@@ -6,12 +6,13 @@ import json
 import logging
 import subprocess
 import sys
+from dataclasses import replace
 
 import numpy as np
 import pytest
 
 from indexer import embedding
-from indexer.embedding import HashingEmbedder, exported_model, load_embedder
+from indexer.embedding import HashingEmbedder, exported_model, load_embedder, sentence_embedder
 from indexer.errors import IndexerError
 from indexer.settings import PROJECT_ROOT, Settings
 
@@ -57,8 +58,8 @@ def test_unknown_backend_names_the_valid_ones():
 def test_export_is_made_once_then_reused(tmp_path, monkeypatch):
     made = []
 
-    def fake_export(target):
-        made.append(target.name)
+    def fake_export(target, layers=6):
+        made.append(target.name if layers == 6 else f"{target.name} ({layers} layers)")
         target.write_bytes(b"onnx")
 
     monkeypatch.setattr(embedding, "_export_onnx", fake_export)
@@ -72,11 +73,17 @@ def test_export_is_made_once_then_reused(tmp_path, monkeypatch):
     int8 = exported_model(Settings(index=tmp_path / "index", backend="onnx-int8"))
     assert (int8 / "model.onnx").read_bytes() == b"int8" and made == ["model.onnx"]
     assert sorted(path.name for path in (tmp_path / "index" / "models").iterdir()) == ["onnx", "onnx-int8"]
+    # the first layers alone (the sentence model) are exported once, to a folder of their own
+    first = exported_model(Settings(index=tmp_path / "index", backend="onnx-int8"), layers=3)
+    assert first.name == "onnx-int8-3-layers" and made == ["model.onnx", "model-fp32.onnx (3 layers)"]
+    assert json.loads((first / "export.json").read_text())["layers"] == 3
+    assert exported_model(Settings(index=tmp_path / "index", backend="onnx-int8"), layers=3) == first
+    assert len(made) == 2
 
 
 def test_stale_export_is_redone(tmp_path, monkeypatch):
     made = []
-    monkeypatch.setattr(embedding, "_export_onnx", lambda target: made.append(target) or target.write_bytes(b"x"))
+    monkeypatch.setattr(embedding, "_export_onnx", lambda target, layers=6: made.append(target) or target.write_bytes(b"x"))
     settings = Settings(index=tmp_path / "index", backend="onnx")
     folder = exported_model(settings)
     record = json.loads((folder / "export.json").read_text())
@@ -146,3 +153,34 @@ def test_quantising_leaves_the_root_logger_as_it_was(backends, tmp_path):
     assert done.stdout.split() == ["0", str(logging.WARNING)]
     assert "pre-processing" not in done.stderr  # the quantiser's advice is not printed
     assert (tmp_path / "int8.onnx").stat().st_size > 1_000_000
+
+
+@pytest.mark.model
+def test_sentences_get_the_first_layers_of_the_same_backend(backends, tmp_path):
+    settings = Settings(index=backends["onnx-int8"].folder.parent.parent, backend="onnx-int8")
+    first = sentence_embedder(backends["onnx-int8"], settings)
+    assert first.name == "all-MiniLM-L6-v2+int8 (first 3 layers)" == settings.sentence_model
+    assert sentence_embedder(backends["onnx-int8"], settings) is first  # made once per embedder
+    assert first.folder.name == "onnx-int8-3-layers"
+    torch_first = sentence_embedder(backends["torch"], replace(settings, backend="torch"))
+    assert torch_first.name == "all-MiniLM-L6-v2 (first 3 layers)"
+    vectors, reference = first.encode(TEXTS), torch_first.encode(TEXTS)
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    assert (vectors * reference).sum(axis=1).min() > 0.97  # the same cut model, int8 weights
+    whole = backends["torch"].encode(TEXTS)
+    assert (reference * whole).sum(axis=1).max() < 0.9  # a different model from the whole one
+    # the whole model by setting, and a fake, score sentences themselves
+    assert sentence_embedder(backends["onnx-int8"], replace(settings, sentence_layers=6)) is backends["onnx-int8"]
+    fake = HashingEmbedder()
+    assert sentence_embedder(fake, Settings(index=tmp_path, model=fake.name)) is fake
+
+
+@pytest.mark.model
+def test_a_large_encode_gives_the_vectors_small_ones_do(backends):
+    """A build's encode() runs in a session whose threads spin: same model, same vectors."""
+    texts = [f"{text} ({number})" for number in range(embedding.BULK_TEXTS // len(TEXTS) + 1) for text in TEXTS]
+    assert len(texts) >= embedding.BULK_TEXTS
+    bulk = backends["onnx-int8"].encode(texts)
+    assert backends["onnx-int8"]._bulk_session is not None
+    small = np.vstack([backends["onnx-int8"].encode(texts[start:start + 32]) for start in range(0, len(texts), 32)])
+    assert (bulk * small).sum(axis=1).min() > 0.98

@@ -11,6 +11,7 @@ from indexer.embedding import HashingEmbedder
 from indexer.errors import IndexerError
 from indexer.glossary import Expansion, Glossary, mine_definitions
 from indexer.search import Filters, Interpretation, RankingOptions, Searcher
+from indexer.settings import Settings
 from indexer.store import load_index
 
 from .conftest import write_files
@@ -199,6 +200,24 @@ def test_highlighting_uses_the_sentence_vectors_stored_at_build_time(index, sett
     assert [(hit.passage.passage_id, hit.highlights) for hit in stored] == [
         (hit.passage.passage_id, hit.highlights) for hit in computed]
     assert any(hit.highlights for hit in stored)
+
+
+@pytest.mark.model
+def test_sentences_are_scored_by_the_model_that_made_the_stored_sentence_vectors(seed_index, real_embedder):
+    settings = Settings.from_env(index=seed_index)
+    index = load_index(seed_index, settings)
+    searcher = Searcher(index, real_embedder, settings)
+    assert searcher.sentence_embedder is not real_embedder  # the model's first layers
+    assert searcher.sentence_embedder.name == index.manifest["sentence_model"] == settings.sentence_model
+    question = "what was said about care leavers' pathway plans?"
+    stored = searcher.search(question, k=5)
+    computed = Searcher(replace(index, sentences=None), real_embedder, settings).search(question, k=5)
+    assert [hit.passage.passage_id for hit in stored] == [hit.passage.passage_id for hit in computed]
+    assert [hit.highlights[:1] for hit in stored] == [hit.highlights[:1] for hit in computed]
+    assert any(hit.highlights for hit in stored)
+    # a question vector from another model than the stored sentences' would score them wrongly: not used
+    whole = Searcher(index, real_embedder, settings, sentence_embedder=real_embedder)
+    assert whole._stored_sentences([0]) is None
 
 
 def test_unknown_ranking_options_are_refused_with_the_valid_ones():

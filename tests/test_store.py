@@ -43,7 +43,7 @@ def passages(count: int, doc: str = "doc") -> list[Passage]:
 def write(settings: Settings, rows: list[Passage], documents: list[dict] | None = None):
     vectors = HashingEmbedder().encode([embedding_text(p) for p in rows])
     texts = [embedding_text(p) for p in rows]
-    manifest = {"model": settings.embedding_model, "dimensions": 384}
+    manifest = {"model": settings.embedding_model, "sentence_model": settings.sentence_model, "dimensions": 384}
     build = write_index(settings.index, manifest, documents or [{"doc_id": "doc"}], rows, vectors, texts,
                         [str(n) for n in range(len(rows))], settings)
     return build, vectors

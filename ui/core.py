@@ -20,7 +20,7 @@ from pathlib import Path
 import streamlit as st
 
 from indexer.building import stale_reasons
-from indexer.embedding import HashingEmbedder, load_embedder
+from indexer.embedding import HashingEmbedder, load_embedder, sentence_embedder
 from indexer.errors import IndexerError
 from indexer.export import Section, escape_markdown, hits_csv, hits_markdown, merge_spans
 from indexer.passages import DOC_TYPES, JUDGEMENT_AREAS, Hit, Passage, format_date
@@ -129,6 +129,17 @@ def load_query_embedder(model: str, threads: int) -> QueryCache:
     return QueryCache(embedder)
 
 
+@st.cache_resource(show_spinner=False)
+def load_sentence_embedder(model: str, threads: int) -> QueryCache:
+    """The embedder that scores answering sentences (the model's first layers), once per process, warmed."""
+    whole = load_query_embedder(model, threads)
+    embedder = sentence_embedder(whole.embedder, replace(app_settings(), model=model, threads=threads))
+    if embedder is whole.embedder:
+        return whole
+    embedder.encode(["warm up"])
+    return QueryCache(embedder)
+
+
 @st.cache_resource(max_entries=2, show_spinner="Loading the index (once after start-up)…")
 def load_searcher(index_folder: str, build: str, model: str, threads: int) -> Searcher:
     """The index of one build and a searcher over it; a new build (a new `current`) is a new cache entry.
@@ -137,7 +148,8 @@ def load_searcher(index_folder: str, build: str, model: str, threads: int) -> Se
     and the embedder is warmed once by load_query_embedder.
     """
     settings = replace(app_settings(), index=Path(index_folder), model=model, threads=threads)
-    return Searcher(load_index(Path(index_folder), settings), load_query_embedder(model, threads), settings)
+    return Searcher(load_index(Path(index_folder), settings), load_query_embedder(model, threads), settings,
+                    sentence_embedder=load_sentence_embedder(model, threads))
 
 
 def _highlights(searcher: Searcher) -> bool:
@@ -150,7 +162,8 @@ def load_plain_searcher(index_folder: str, build: str, model: str, threads: int)
     main = load_searcher(index_folder, build, model, threads)
     if RankingOptions is None or not _highlights(main):
         return main
-    return Searcher(main.index, main.embedder, main.settings, options=replace(main.options, highlight=False))
+    return Searcher(main.index, main.embedder, main.settings, options=replace(main.options, highlight=False),
+                    sentence_embedder=main.sentence_embedder)
 
 
 def plain_searcher(searcher: Searcher) -> Searcher:
