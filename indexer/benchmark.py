@@ -24,10 +24,11 @@ from pathlib import Path
 
 import numpy as np
 
-from .settings import BACKENDS, PROJECT_ROOT, Settings
+from .settings import BACKENDS, MODEL_LAYERS, PROJECT_ROOT, Settings
 
 SHARED = PROJECT_ROOT.parent / "shared" / "corpus"
 TUTORIAL_BACKEND = "torch"
+SLEEPING = "onnx-int8, idle threads sleep"  # the int8 backend as a question's encode() runs it
 
 
 def parser() -> argparse.ArgumentParser:
@@ -163,9 +164,15 @@ def prepare_exports(work: Path, backends: list[str]) -> Path:
     models = work / "models"
     for backend in backends:
         if backend.startswith("onnx"):
+            settings = Settings.from_env(index=work, backend=backend)
             started = time.perf_counter()
-            exported_model(Settings.from_env(index=work, backend=backend))
-            say(f"export {backend}: {time.perf_counter() - started:.1f} s (once; reused from {models / backend})")
+            folder = exported_model(settings)
+            say(f"export {backend}: {time.perf_counter() - started:.1f} s (once; reused from {folder})")
+            if settings.sentence_model != settings.embedding_model:  # the sentence model: the first layers
+                started = time.perf_counter()
+                folder = exported_model(settings, settings.sentence_layers)
+                say(f"export {backend}, first {settings.sentence_layers} layers: "
+                    f"{time.perf_counter() - started:.1f} s (once; reused from {folder})")
     return models
 
 
@@ -290,13 +297,16 @@ def load_backend(models: Path, backend: str, **overrides):
     return load_embedder(Settings.from_env(index=models.parent, backend=backend, **overrides))
 
 
-def bench_embedding(texts: dict, backends: list[str], models: Path, samples: int, rounds: int = 3) -> dict:
+def bench_embedding(texts: dict, backends: list[str], models: Path, samples: int, rounds: int = 5) -> dict:
     """Passages/s per backend on the same passages, rounds interleaved; batch size, length sorting, threads."""
     say("\n== embedding ==")
     random.seed(7)
     sample = random.sample(texts["pdfs"], min(samples, len(texts["pdfs"])))
     embedders = {backend: load_backend(models, backend) for backend in backends}
-    speeds: dict[str, list[float]] = {backend: [] for backend in backends}
+    if "onnx-int8" in embedders:  # a build's encode() keeps idle threads spinning; this one lets them sleep
+        embedders[SLEEPING] = load_backend(models, "onnx-int8")
+        embedders[SLEEPING]._bulk_session = embedders[SLEEPING].session
+    speeds: dict[str, list[float]] = {backend: [] for backend in embedders}
     for _ in range(rounds):
         for backend, embedder in embedders.items():
             started = time.perf_counter()
@@ -310,7 +320,8 @@ def bench_embedding(texts: dict, backends: list[str], models: Path, samples: int
                                     "vs_torch_fp32": round(median / baseline, 2) if baseline else None,
                                     "rounds": [round(value, 1) for value in values]}
         say(f"{backend:<10} {median:7.1f} passages/s  {ratio(median, baseline) if baseline else ''} vs torch fp32")
-    fastest = max(out["backends"], key=lambda name: out["backends"][name]["passages_per_s"])
+    out["sentences"] = bench_sentences(sample, embedders, models)
+    fastest = max(backends, key=lambda name: out["backends"][name]["passages_per_s"])
     embedder = embedders[fastest]
     variants: dict = {}
     smaller = sample[: max(64, len(sample) // 3)]
@@ -332,6 +343,36 @@ def bench_embedding(texts: dict, backends: list[str], models: Path, samples: int
     out["variants"] = {"backend": fastest, "passages": len(smaller), "passages_per_s": variants}
     for name, value in variants.items():
         say(f"{fastest} {name:<32} {value:7.1f} passages/s")
+    return out
+
+
+def bench_sentences(sample: list[str], embedders: dict, models: Path, rounds: int = 2) -> dict:
+    """Sentences/s for sentence vectors: the whole model against its first layers (what a build uses)."""
+    from .answers import sentence_spans
+    from .embedding import sentence_embedder
+
+    sentences = list(dict.fromkeys(text[start:end] for text in sample[:500] for start, end in sentence_spans(text)))
+    runs = {}
+    for backend in [name for name in (TUTORIAL_BACKEND, "onnx-int8") if name in embedders]:
+        settings = Settings.from_env(index=models.parent, backend=backend)
+        runs[f"{backend}, whole model"] = embedders[backend]
+        first = sentence_embedder(embedders[backend], settings)
+        if first is not embedders[backend]:
+            runs[f"{backend}, first {settings.sentence_layers} layers"] = first
+    speeds: dict[str, list[float]] = {name: [] for name in runs}
+    for _ in range(rounds):
+        for name, embedder in runs.items():
+            started = time.perf_counter()
+            embedder.encode(sentences)
+            speeds[name].append(len(sentences) / (time.perf_counter() - started))
+    baseline = statistics.median(speeds[f"{TUTORIAL_BACKEND}, whole model"]) \
+        if f"{TUTORIAL_BACKEND}, whole model" in speeds else None
+    out: dict = {"sentences": len(sentences), "rounds": rounds, "sentences_per_s": {}}
+    for name, values in speeds.items():
+        median = statistics.median(values)
+        out["sentences_per_s"][name] = {"median": round(median, 1), "vs_torch_fp32": round(median / baseline, 2)
+                                        if baseline else None, "rounds": [round(value, 1) for value in values]}
+        say(f"sentences {name:<28} {median:7.1f} sentences/s  {ratio(median, baseline) if baseline else ''}")
     return out
 
 
@@ -396,6 +437,16 @@ def eval_per_backend(backends: list[str], models: Path, options, work: Path) -> 
         scores = score(evaluate(ProjectSystem(searcher), questions))
         out[backend] = {key: round(value, 4) if isinstance(value, float) else value for key, value in scores.items()}
         say(f"eval {backend:<10} {json.dumps(out[backend])}")
+        if backend == Settings().backend and settings.sentence_model != settings.embedding_model:
+            # the same, with sentence vectors from the whole model instead of its first layers
+            whole = replace(settings, index=work / f"eval-{backend}-whole-sentences", sentence_layers=MODEL_LAYERS)
+            settings_for(work, models, backend, whole.index)
+            build_index([corpus], whole.index, embedder, whole, progress=False, log=lambda *_: None)
+            searcher = Searcher(load_index(whole.index, whole), embedder, whole)
+            scores = score(evaluate(ProjectSystem(searcher), questions))
+            name = f"{backend}, sentences by the whole model"
+            out[name] = {key: round(value, 4) if isinstance(value, float) else value for key, value in scores.items()}
+            say(f"eval {name} {json.dumps(out[name])}")
     return out
 
 
