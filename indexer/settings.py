@@ -7,7 +7,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-FORMAT_VERSION = 5  # bump when the files in the index folder change shape, answers.sentence_spans changes, or
+FORMAT_VERSION = 6  # bump when the files in the index folder change shape, answers.sentence_spans changes, or
 # the exports (embedding.EXPORT_RECIPE) change their vectors
 PACKAGED_MODEL = "all-MiniLM-L6-v2"  # the only model the embedders load; another name is a label (a test's fake)
 MODEL_LAYERS = 6  # transformer layers of the packaged model
