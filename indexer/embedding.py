@@ -7,6 +7,7 @@ import json
 import os
 import re
 import shutil
+from dataclasses import replace
 from pathlib import Path
 from typing import Protocol
 
@@ -53,8 +54,6 @@ def thread_count(settings: Settings) -> int:
 
 def _name(settings: Settings, layers: int) -> str:
     """The model name of vectors made by the first `layers` layers of the packaged model."""
-    from dataclasses import replace
-
     return replace(settings, sentence_layers=layers).sentence_model if layers < MODEL_LAYERS \
         else settings.embedding_model
 
@@ -157,7 +156,7 @@ class OnnxEmbedder:
         options.intra_op_num_threads = thread_count(self.settings)
         options.inter_op_num_threads = 1
         # Between operators, idle worker threads either spin for the next one or sleep. Spinning made a build's
-        # embedding about 9% faster (BENCHMARKS.md); while answering a question it would steal the core FAISS
+        # embedding about 8% faster (BENCHMARKS.md); while answering a question it would steal the core FAISS
         # and BM25 need next, so only a large encode() spins.
         options.add_session_config_entry("session.intra_op.allow_spinning", "1" if spinning else "0")
         options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
