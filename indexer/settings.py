@@ -35,7 +35,7 @@ class Settings:
     sentence_vectors: bool = True  # embed every passage's sentences at build time: builds take about twice as
     # long, a question needs one model call; off, each question embeds its candidates' sentences (BENCHMARKS.md)
     sentence_layers: int = 3  # transformer layers (of 6) that embed sentences for scoring answering sentences:
-    # 3 scored as well as 6 on the eval at half the cost (BENCHMARKS.md); 6 uses the whole model
+    # 3 scored as well as 6 on the eval, at 1.8x the speed (BENCHMARKS.md); 6 uses the whole model
     hnsw_ef_search: int = 2048  # HNSW candidates while searching: recall@10 0.91 at 512, 0.99 at 2048 (BENCHMARKS.md)
 
     @property
