@@ -297,6 +297,17 @@ def load_backend(models: Path, backend: str, **overrides):
     return load_embedder(Settings.from_env(index=models.parent, backend=backend, **overrides))
 
 
+def interleaved_rates(embedders: dict, texts: list[str], rounds: int) -> dict[str, list[float]]:
+    """Texts/s of each embedder on the same texts, round by round, the embedders taking turns in each round."""
+    speeds: dict[str, list[float]] = {name: [] for name in embedders}
+    for _ in range(rounds):
+        for name, embedder in embedders.items():
+            started = time.perf_counter()
+            embedder.encode(texts)
+            speeds[name].append(len(texts) / (time.perf_counter() - started))
+    return speeds
+
+
 def bench_embedding(texts: dict, backends: list[str], models: Path, samples: int, rounds: int = 5) -> dict:
     """Passages/s per backend on the same passages, rounds interleaved; batch size, length sorting, threads."""
     say("\n== embedding ==")
@@ -306,12 +317,7 @@ def bench_embedding(texts: dict, backends: list[str], models: Path, samples: int
     if "onnx-int8" in embedders:  # a build's encode() keeps idle threads spinning; this one lets them sleep
         embedders[SLEEPING] = load_backend(models, "onnx-int8")
         embedders[SLEEPING]._bulk_session = embedders[SLEEPING].session
-    speeds: dict[str, list[float]] = {backend: [] for backend in embedders}
-    for _ in range(rounds):
-        for backend, embedder in embedders.items():
-            started = time.perf_counter()
-            embedder.encode(sample)
-            speeds[backend].append(len(sample) / (time.perf_counter() - started))
+    speeds = interleaved_rates(embedders, sample, rounds)
     baseline = statistics.median(speeds[TUTORIAL_BACKEND]) if TUTORIAL_BACKEND in speeds else None
     out: dict = {"passages": len(sample), "rounds": rounds, "backends": {}}
     for backend, values in speeds.items():
@@ -359,12 +365,7 @@ def bench_sentences(sample: list[str], embedders: dict, models: Path, rounds: in
         first = sentence_embedder(embedders[backend], settings)
         if first is not embedders[backend]:
             runs[f"{backend}, first {settings.sentence_layers} layers"] = first
-    speeds: dict[str, list[float]] = {name: [] for name in runs}
-    for _ in range(rounds):
-        for name, embedder in runs.items():
-            started = time.perf_counter()
-            embedder.encode(sentences)
-            speeds[name].append(len(sentences) / (time.perf_counter() - started))
+    speeds = interleaved_rates(runs, sentences, rounds)
     baseline = statistics.median(speeds[f"{TUTORIAL_BACKEND}, whole model"]) \
         if f"{TUTORIAL_BACKEND}, whole model" in speeds else None
     out: dict = {"sentences": len(sentences), "rounds": rounds, "sentences_per_s": {}}
@@ -410,42 +411,53 @@ def bench_quality(texts: dict, backends: list[str], models: Path, options, work:
     return out
 
 
-def eval_per_backend(backends: list[str], models: Path, options, work: Path) -> dict:
-    """hit@5 and MRR@10 of the project's search with each backend, on the seeds and the PDFs the questions cite."""
+def eval_corpus(folder: Path, questions: list, seeds: Path, pdfs: Path) -> tuple[Path, list]:
+    """The evaluation corpus (the seeds and the PDFs the questions cite, linked into `folder` once) and the
+    questions it can answer."""
+    from .evaluation import answerable, corpus_files_of, raw_text
+
+    if not folder.exists():
+        folder.mkdir(parents=True)
+        cited = {question.doc for question in questions if question.corpus == "ilacs"}
+        for path in [*sorted(seeds.glob("*.txt")), *(pdfs / name for name in sorted(cited))]:
+            if path.is_file():
+                (folder / path.name).symlink_to(path.resolve())
+    return folder, answerable(questions, [raw_text(path) for path in corpus_files_of([folder])])[0]
+
+
+def eval_index(corpus: Path, settings: Settings, embedder, questions: list):
+    """Build (or update) the index of `corpus` in `settings.index`, and score the project's search on it:
+    the scores, rounded, and the build report."""
     from .building import build_index
-    from .evaluation import ProjectSystem, answerable, corpus_files_of, evaluate, load_questions, raw_text, score
-    from .embedding import load_embedder
+    from .evaluation import ProjectSystem, evaluate, score
     from .search import Searcher
     from .store import load_index
 
-    questions = load_questions(options.questions)
-    corpus = work / "eval-corpus"
-    if not corpus.exists():
-        corpus.mkdir(parents=True)
-        cited = {question.doc for question in questions if question.corpus == "ilacs"}
-        for path in [*sorted(options.seeds.glob("*.txt")), *(options.pdfs / name for name in sorted(cited))]:
-            if path.is_file():
-                (corpus / path.name).symlink_to(path.resolve())
-    questions, _ = answerable(questions, [raw_text(path) for path in corpus_files_of([corpus])])
+    report = build_index([corpus], settings.index, embedder, settings, progress=False, log=lambda *_: None)
+    scores = score(evaluate(ProjectSystem(Searcher(load_index(settings.index, settings), embedder, settings)),
+                            questions))
+    return {key: round(value, 4) if isinstance(value, float) else value for key, value in scores.items()}, report
+
+
+def eval_per_backend(backends: list[str], models: Path, options, work: Path) -> dict:
+    """hit@5 and MRR@10 of the project's search with each backend, on the seeds and the PDFs the questions cite."""
+    from .embedding import load_embedder
+    from .evaluation import load_questions
+
+    corpus, questions = eval_corpus(work / "eval-corpus", load_questions(options.questions), options.seeds,
+                                    options.pdfs)
     out = {}
     for backend in backends:
-        index = work / f"eval-{backend}"
-        settings = settings_for(work, models, backend, index)
+        settings = settings_for(work, models, backend, work / f"eval-{backend}")
         embedder = load_embedder(settings)
-        build_index([corpus], index, embedder, settings, progress=False, log=lambda *_: None)
-        searcher = Searcher(load_index(index, settings), embedder, settings)
-        scores = score(evaluate(ProjectSystem(searcher), questions))
-        out[backend] = {key: round(value, 4) if isinstance(value, float) else value for key, value in scores.items()}
+        out[backend], _ = eval_index(corpus, settings, embedder, questions)
         say(f"eval {backend:<10} {json.dumps(out[backend])}")
         if backend == Settings().backend and settings.sentence_model != settings.embedding_model:
             # the same, with sentence vectors from the whole model instead of its first layers
             whole = replace(settings, index=work / f"eval-{backend}-whole-sentences", sentence_layers=MODEL_LAYERS)
             settings_for(work, models, backend, whole.index)
-            build_index([corpus], whole.index, embedder, whole, progress=False, log=lambda *_: None)
-            searcher = Searcher(load_index(whole.index, whole), embedder, whole)
-            scores = score(evaluate(ProjectSystem(searcher), questions))
             name = f"{backend}, sentences by the whole model"
-            out[name] = {key: round(value, 4) if isinstance(value, float) else value for key, value in scores.items()}
+            out[name], _ = eval_index(corpus, whole, embedder, questions)
             say(f"eval {name} {json.dumps(out[name])}")
     return out
 
