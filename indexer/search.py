@@ -166,14 +166,12 @@ class Searcher:
         order = sorted(fused, key=lambda row: (-fused[row], row))
         concepts = self.concepts(meaning)
         sentences: dict[int, list[tuple[int, int, float]]] = {}  # row -> its scored sentences, best first
-        sentence_vector = None
+        sentence_vector = self._sentence_vector(text, query_vector) if order and (
+            self.options.rerank or self.options.highlight) else None
         if self.options.rerank and order:
-            sentence_vector = self._sentence_vector(text, query_vector)
             order = self._rerank(order, fused, meaning.query, sentence_vector, concepts, sentences)
         hits = self._select(order, fused, dict(dense), dict(lexical), k)
         if self.options.highlight and hits:
-            if sentence_vector is None:
-                sentence_vector = self._sentence_vector(text, query_vector)
             rows = [self.index.row_of[hit.passage.passage_id] for hit in hits]
             self._score_sentences([row for row in rows if row not in sentences], meaning.query, sentence_vector,
                                   concepts, sentences)

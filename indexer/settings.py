@@ -32,8 +32,8 @@ class Settings:
     flat_max_passages: int = 50_000  # exact (flat) dense search up to this many passages, HNSW above
     hnsw_neighbours: int = 32  # HNSW graph links per vector (M): more is better recall, more memory
     hnsw_ef_construction: int = 40  # HNSW candidates while building: more is better recall, slower build
-    sentence_vectors: bool = True  # embed every passage's sentences at build time: builds take about twice as
-    # long, a question needs one model call; off, each question embeds its candidates' sentences (BENCHMARKS.md)
+    sentence_vectors: bool = True  # embed every passage's sentences at build time: builds take about 1.5 times as
+    # long, a question needs no model call for them; off, each question embeds its candidates' sentences
     sentence_layers: int = 3  # transformer layers (of 6) that embed sentences for scoring answering sentences:
     # 3 scored as well as 6 on the eval, at 1.8x the speed (BENCHMARKS.md); 6 uses the whole model
     hnsw_ef_search: int = 2048  # HNSW candidates while searching: recall@10 0.91 at 512, 0.99 at 2048 (BENCHMARKS.md)
