@@ -58,6 +58,13 @@ def _name(settings: Settings, layers: int) -> str:
         else settings.embedding_model
 
 
+def _keep_first_layers(bert, layers: int) -> None:
+    """Cut a transformers BERT model to its first `layers` layers: the smaller, cheaper sentence model."""
+    if layers < MODEL_LAYERS:
+        bert.encoder.layer = bert.encoder.layer[:layers]
+        bert.config.num_hidden_layers = layers
+
+
 def sentence_model(embedder: Embedder, settings: Settings) -> str:
     """The model name of the sentence vectors that go with `embedder`'s (see sentence_embedder)."""
     if embedder.name != settings.embedding_model or not hasattr(embedder, "with_layers"):
@@ -93,11 +100,8 @@ class SentenceTransformerEmbedder:
         transformers.logging.set_verbosity_error()  # token_count() measures over-long texts on purpose
         torch.set_num_threads(thread_count(settings))
         self.model = SentenceTransformer(model_path(), device="cpu", local_files_only=True)
-        if layers < MODEL_LAYERS:  # a smaller, cheaper model for sentences: the first layers
-            bert = self.model[0].auto_model
-            bert.encoder.layer = bert.encoder.layer[:layers]
-            bert.config.num_hidden_layers = layers
-        self.settings, self.layers = settings, layers
+        _keep_first_layers(self.model[0].auto_model, layers)
+        self.settings = settings
         self.name = _name(settings, layers)
         self.dimensions = self.model.get_embedding_dimension() if hasattr(
             self.model, "get_embedding_dimension") else self.model.get_sentence_embedding_dimension()
@@ -135,7 +139,7 @@ class OnnxEmbedder:
         from tokenizers import Tokenizer
 
         folder = exported_model(settings, layers)
-        self.settings, self.layers, self.folder = settings, layers, folder
+        self.settings, self.folder = settings, folder
         self.session = self._session(spinning=False)
         self._bulk_session = None  # made by the first large encode()
         self.inputs = {node.name for node in self.session.get_inputs()}
@@ -299,9 +303,7 @@ def _export_onnx(target: Path, layers: int = MODEL_LAYERS) -> None:
     transformers.logging.set_verbosity_error()
     model = AutoModel.from_pretrained(model_path(), local_files_only=True, attn_implementation="eager")
     model.eval()
-    if layers < MODEL_LAYERS:
-        model.encoder.layer = model.encoder.layer[:layers]
-        model.config.num_hidden_layers = layers
+    _keep_first_layers(model, layers)
     tokenizer = AutoTokenizer.from_pretrained(model_path(), local_files_only=True)
     sample = tokenizer(["a short text", "a somewhat longer text to give the tracer two lengths"],
                        padding=True, return_tensors="pt")
