@@ -240,8 +240,8 @@ def build_index(folders: list[Path], index_folder: Path, embedder: Embedder, set
     plan = plan or Plan(tuple(Path(folder) for folder in folders))
     report = BuildReport()
     overrides = _metadata_rows(plan.folders)
-    sentences_by = sentence_model(embedder, settings)  # the model's first layers: see Settings.sentence_layers
-    previous = _previous_build(index_folder, embedder.name, settings.max_passage_tokens, sentences_by)
+    sentence_name = sentence_model(embedder, settings)  # the model's first layers: see Settings.sentence_layers
+    previous = _previous_build(index_folder, embedder.name, settings.max_passage_tokens, sentence_name)
     used_ids = {record["doc_id"] for record in previous.records.values()}
 
     # First pass: checksums, duplicates, unsupported files, and which files can be reused unchanged.
@@ -346,7 +346,7 @@ def build_index(folders: list[Path], index_folder: Path, embedder: Embedder, set
 
     manifest = {
         "model": embedder.name,
-        "sentence_model": sentences_by,
+        "sentence_model": sentence_name,
         "dimensions": embedder.dimensions,
         "max_passage_tokens": settings.max_passage_tokens,
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
