@@ -177,10 +177,21 @@ def test_sentences_get_the_first_layers_of_the_same_backend(backends, tmp_path):
 
 @pytest.mark.model
 def test_a_large_encode_gives_the_vectors_small_ones_do(backends):
-    """A build's encode() runs in a session whose threads spin: same model, same vectors."""
+    """A build's encode() runs its batches on several threads at once: each vector still lands in its own row."""
     texts = [f"{text} ({number})" for number in range(embedding.BULK_TEXTS // len(TEXTS) + 1) for text in TEXTS]
     assert len(texts) >= embedding.BULK_TEXTS
-    bulk = backends["onnx-int8"].encode(texts)
-    assert backends["onnx-int8"]._bulk_session is not None
-    small = np.vstack([backends["onnx-int8"].encode(texts[start:start + 32]) for start in range(0, len(texts), 32)])
+    embedder = backends["onnx-int8"]
+    workers = embedder.workers
+    try:
+        embedder.workers = 2  # whatever this machine's cores
+        bulk = embedder.encode(texts)
+        assert embedder._bulk_session is not None
+        embedder.workers = 1  # the same batches, one at a time
+        one_at_a_time = embedder.encode(texts)
+    finally:
+        embedder.workers = workers
+    # the same batches through the same model: equal but for float rounding, so no row can have moved
+    assert np.abs(bulk - one_at_a_time).max() < 1e-4
+    assert np.abs(bulk[:-1] - bulk[1:]).max(axis=1).min() > 1e-3  # while neighbouring texts' vectors differ
+    small = np.vstack([embedder.encode(texts[start:start + 32]) for start in range(0, len(texts), 32)])
     assert (bulk * small).sum(axis=1).min() > 0.98
