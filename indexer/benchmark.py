@@ -28,7 +28,13 @@ from .settings import BACKENDS, MODEL_LAYERS, PROJECT_ROOT, Settings
 
 SHARED = PROJECT_ROOT.parent / "shared" / "corpus"
 TUTORIAL_BACKEND = "torch"
-SLEEPING = "onnx-int8, idle threads sleep"  # the int8 backend as a question's encode() runs it
+TUTORIAL_BATCH = 32  # sentence-transformers' default batch size, which the tutorial's encode() uses
+ONE_BATCH = "onnx-int8, one batch at a time"  # every operator split across the cores, as a question is encoded
+# The PDFs built again without sentence vectors (INDEXER_SENTENCE_VECTORS=0), and with sentence vectors from the
+# whole model (INDEXER_SENTENCE_LAYERS=6): what the sentence vectors cost a build and a search
+BUILD_VARIANTS = {"without_sentence_vectors": ("without sentence vectors", {"sentence_vectors": False}),
+                  "whole_model_sentence_vectors": ("with whole-model sentence vectors",
+                                                   {"sentence_layers": MODEL_LAYERS})}
 
 
 def parser() -> argparse.ArgumentParser:
@@ -294,6 +300,8 @@ def tutorial_chunks(paths: list[Path]) -> list[str]:
 def load_backend(models: Path, backend: str, **overrides):
     from .embedding import load_embedder
 
+    if backend == TUTORIAL_BACKEND:
+        overrides.setdefault("batch_size", TUTORIAL_BATCH)
     return load_embedder(Settings.from_env(index=models.parent, backend=backend, **overrides))
 
 
@@ -314,9 +322,9 @@ def bench_embedding(texts: dict, backends: list[str], models: Path, samples: int
     random.seed(7)
     sample = random.sample(texts["pdfs"], min(samples, len(texts["pdfs"])))
     embedders = {backend: load_backend(models, backend) for backend in backends}
-    if "onnx-int8" in embedders:  # a build's encode() keeps idle threads spinning; this one lets them sleep
-        embedders[SLEEPING] = load_backend(models, "onnx-int8")
-        embedders[SLEEPING]._bulk_session = embedders[SLEEPING].session
+    if "onnx-int8" in embedders:  # a build's encode() runs one batch per core; this one, one batch at a time
+        embedders[ONE_BATCH] = load_backend(models, "onnx-int8")
+        embedders[ONE_BATCH].workers = 1
     speeds = interleaved_rates(embedders, sample, rounds)
     baseline = statistics.median(speeds[TUTORIAL_BACKEND]) if TUTORIAL_BACKEND in speeds else None
     out: dict = {"passages": len(sample), "rounds": rounds, "backends": {}}
@@ -331,24 +339,29 @@ def bench_embedding(texts: dict, backends: list[str], models: Path, samples: int
     embedder = embedders[fastest]
     variants: dict = {}
     smaller = sample[: max(64, len(sample) // 3)]
-    for batch in (8, 32, 128):
+
+    def rate(name: str, run) -> None:
+        started = time.perf_counter()
+        run()
+        variants[name] = round(len(smaller) / (time.perf_counter() - started), 1)
+
+    default = embedder.batch_size
+    for batch in (4, 8, 32):
         embedder.batch_size = batch
-        started = time.perf_counter()
-        embedder.encode(smaller)
-        variants[f"batch {batch}, sorted by length"] = round(len(smaller) / (time.perf_counter() - started), 1)
-    embedder.batch_size = 32
-    started = time.perf_counter()
-    for start in range(0, len(smaller), 32):  # batches in corpus order: each padded to its longest passage
-        embedder.encode(smaller[start:start + 32])
-    variants["batch 32, corpus order"] = round(len(smaller) / (time.perf_counter() - started), 1)
+        rate(f"batch {batch}, sorted by length", lambda: embedder.encode(smaller))
+    embedder.batch_size = default
     if fastest.startswith("onnx"):
+        workers, embedder.workers = embedder.workers, 1
+        rate(f"batch {default}, one batch at a time", lambda: embedder.encode(smaller))
+        # batches in corpus order: each padded to its longest passage
+        rate(f"batch {default}, one batch at a time, corpus order",
+             lambda: [embedder.encode(smaller[start:start + default]) for start in range(0, len(smaller), default)])
+        embedder.workers = workers
         one = load_backend(models, fastest, threads=1)
-        started = time.perf_counter()
-        one.encode(smaller)
-        variants["batch 32, sorted, 1 thread"] = round(len(smaller) / (time.perf_counter() - started), 1)
+        rate(f"batch {default}, 1 thread", lambda: one.encode(smaller))
     out["variants"] = {"backend": fastest, "passages": len(smaller), "passages_per_s": variants}
     for name, value in variants.items():
-        say(f"{fastest} {name:<32} {value:7.1f} passages/s")
+        say(f"{fastest} {name:<45} {value:7.1f} passages/s")
     return out
 
 
@@ -465,14 +478,15 @@ def eval_per_backend(backends: list[str], models: Path, options, work: Path) -> 
 # ---------------------------------------------------------------- building
 
 
-def build_project(folders: list[str], index: str, backend: str, sentence_vectors: bool | None = None) -> dict:
-    """Child process: `python -m indexer build` on the folders, timed, with its peak memory."""
+def build_project(folders: list[str], index: str, backend: str, overrides: dict | None = None) -> dict:
+    """Child process: `python -m indexer build` on the folders (with settings `overrides`), timed, with its peak
+    memory."""
     warnings.filterwarnings("ignore")
     started = time.perf_counter()
     from .building import build_index
     from .embedding import load_embedder
 
-    settings = Settings.from_env(index=Path(index), backend=backend, sentence_vectors=sentence_vectors)
+    settings = Settings.from_env(index=Path(index), backend=backend, **(overrides or {}))
     embedder = load_embedder(settings)
     report = build_index([Path(folder) for folder in folders], Path(index), embedder, settings, progress=False,
                          log=lambda *_: None)
@@ -531,23 +545,24 @@ def bench_builds(seeds: Path, pdfs: list[Path], work: Path, models: Path) -> dic
         say(f"{name:<6} project  {json.dumps(ours)}")
         say(f"{name:<6} tutorial {json.dumps(theirs)}")
         say(f"{name:<6} build time {ratio(ours['seconds'], theirs['seconds'])} the tutorial's")
-    # The same PDFs without sentence vectors (INDEXER_SENTENCE_VECTORS=0): what storing them costs the build
-    index = work / "build-pdfs-lean"
-    shutil.rmtree(index, ignore_errors=True)
-    settings_for(work, models, backend, index)
-    lean = in_child(build_project, [str(pdf_folder)], str(index), backend, False)
-    lean["disk_bytes_per_passage"] = round(folder_bytes(current_build(index)) / lean["passages"])
-    lean["time_ratio"] = round(lean["seconds"] / out["pdfs"]["tutorial"]["seconds"], 3)
-    out["pdfs"]["project_without_sentence_vectors"] = lean
-    say(f"pdfs   project without sentence vectors {json.dumps(lean)}: "
-        f"{ratio(lean['seconds'], out['pdfs']['tutorial']['seconds'])} the tutorial's")
+    for key, (label, overrides) in BUILD_VARIANTS.items():
+        index = work / f"build-pdfs-{key.replace('_', '-')}"
+        shutil.rmtree(index, ignore_errors=True)
+        settings_for(work, models, backend, index)
+        run = in_child(build_project, [str(pdf_folder)], str(index), backend, overrides)
+        run["disk_bytes_per_passage"] = round(folder_bytes(current_build(index)) / run["passages"])
+        run["time_ratio"] = round(run["seconds"] / out["pdfs"]["tutorial"]["seconds"], 3)
+        out["pdfs"][f"project_{key}"] = run
+        say(f"pdfs   project {label} {json.dumps(run)}: "
+            f"{ratio(run['seconds'], out['pdfs']['tutorial']['seconds'])} the tutorial's")
     return out
 
 
 # ---------------------------------------------------------------- searching
 
 
-def search_session(index: str, backend: str, queries: list[str], filter_every: int = 4) -> dict:
+def search_session(index: str, backend: str, queries: list[str], overrides: dict | None = None,
+                   filter_every: int = 4) -> dict:
     """Child process: start up, answer a first query, then time warm queries (a quarter of them filtered)."""
     started = time.perf_counter()
     warnings.filterwarnings("ignore")
@@ -555,7 +570,7 @@ def search_session(index: str, backend: str, queries: list[str], filter_every: i
     from .search import Filters, Searcher
     from .store import faiss_threads, load_index
 
-    settings = Settings.from_env(index=Path(index), backend=backend)
+    settings = Settings.from_env(index=Path(index), backend=backend, **(overrides or {}))
     before = rss_mib()
     loaded = load_index(settings.index, settings)
     index_mib = rss_mib() - before
@@ -632,10 +647,12 @@ def bench_search(work: Path, models: Path, questions: Path) -> dict:
     say(f"project  {json.dumps(ours)}")
     say(f"tutorial {json.dumps(theirs)}")
     out = {"project": ours, "tutorial": theirs}
-    if (work / "build-pdfs-lean" / "current").exists():  # sentences embedded at query time instead
-        lean = in_child(search_session, str(work / "build-pdfs-lean"), Settings.from_env().backend, queries)
-        say(f"project without sentence vectors {json.dumps(lean)}")
-        out["project_without_sentence_vectors"] = lean
+    for key, (label, overrides) in BUILD_VARIANTS.items():
+        index = work / f"build-pdfs-{key.replace('_', '-')}"
+        if (index / "current").exists():
+            out[f"project_{key}"] = in_child(search_session, str(index), Settings.from_env().backend, queries,
+                                             overrides)
+            say(f"project {label} {json.dumps(out[f'project_{key}'])}")
     return out
 
 
