@@ -173,7 +173,7 @@ class OnnxEmbedder:
 
         A question (or a few texts) is one batch whose every operator is split across the cores. A build's many
         batches go one per core instead, each on a single thread: no thread waits for another between
-        operators, which ran about 15% faster on 2 cores (BENCHMARKS.md).
+        operators, which ran about 20% faster than one batch at a time on 2 cores (BENCHMARKS.md).
         """
         vectors = np.zeros((len(texts), self.dimensions), dtype=np.float32)
         if not texts:
@@ -207,7 +207,7 @@ class OnnxEmbedder:
                 from concurrent.futures import ThreadPoolExecutor
 
                 if self._bulk_session is None:
-                    self._bulk_session = self._session(1)  # ONNX Runtime sessions may run on several threads
+                    self._bulk_session = self._session(1)  # one session, run by every worker at once
                 with ThreadPoolExecutor(self.workers, thread_name_prefix="embedding") as pool:
                     list(pool.map(partial(encode_batch, self._bulk_session), batches))  # re-raises a batch's error
             else:
