@@ -35,7 +35,8 @@ class Settings:
     sentence_vectors: bool = True  # embed every passage's sentences at build time: builds take about 1.5 times as
     # long, a question needs no model call for them; off, each question embeds its candidates' sentences
     sentence_layers: int = 3  # transformer layers (of 6) that embed sentences for scoring answering sentences:
-    # 3 scored as well as 6 on the eval, at 1.8x the speed (BENCHMARKS.md); 6 uses the whole model
+    # 3 at twice the speed of 6, for a build 0.8 times as long; 6 (the whole model) put the answering sentence
+    # first on 0.621 of the seed questions against 0.573 (BENCHMARKS.md, eval/TUNING.md)
     hnsw_ef_search: int = 2048  # HNSW candidates while searching: recall@10 0.91 at 512, 0.99 at 2048 (BENCHMARKS.md)
 
     @property
