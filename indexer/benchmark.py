@@ -37,6 +37,11 @@ BUILD_VARIANTS = {"without_sentence_vectors": ("without sentence vectors", {"sen
                                                    {"sentence_layers": MODEL_LAYERS})}
 
 
+def variant_index(work: Path, key: str) -> Path:
+    """The index folder of one of BUILD_VARIANTS."""
+    return work / f"build-pdfs-{key.replace('_', '-')}"
+
+
 def parser() -> argparse.ArgumentParser:
     """Options of the benchmark (after `python -m indexer bench`)."""
     options = argparse.ArgumentParser(prog="python -m indexer bench", description=__doc__)
@@ -546,7 +551,7 @@ def bench_builds(seeds: Path, pdfs: list[Path], work: Path, models: Path) -> dic
         say(f"{name:<6} tutorial {json.dumps(theirs)}")
         say(f"{name:<6} build time {ratio(ours['seconds'], theirs['seconds'])} the tutorial's")
     for key, (label, overrides) in BUILD_VARIANTS.items():
-        index = work / f"build-pdfs-{key.replace('_', '-')}"
+        index = variant_index(work, key)
         shutil.rmtree(index, ignore_errors=True)
         settings_for(work, models, backend, index)
         run = in_child(build_project, [str(pdf_folder)], str(index), backend, overrides)
@@ -648,7 +653,7 @@ def bench_search(work: Path, models: Path, questions: Path) -> dict:
     say(f"tutorial {json.dumps(theirs)}")
     out = {"project": ours, "tutorial": theirs}
     for key, (label, overrides) in BUILD_VARIANTS.items():
-        index = work / f"build-pdfs-{key.replace('_', '-')}"
+        index = variant_index(work, key)
         if (index / "current").exists():
             out[f"project_{key}"] = in_child(search_session, str(index), Settings.from_env().backend, queries,
                                              overrides)

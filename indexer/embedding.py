@@ -141,8 +141,8 @@ class OnnxEmbedder:
 
         folder = exported_model(settings, layers)
         self.settings, self.folder = settings, folder
-        self.session = self._session(thread_count(settings))
         self.workers = thread_count(settings)  # batches encoded at once by a large encode()
+        self.session = self._session(self.workers)
         self._bulk_session = None  # made by the first large encode(): one thread per batch
         self.inputs = {node.name for node in self.session.get_inputs()}
         self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
@@ -156,6 +156,7 @@ class OnnxEmbedder:
         self.batch_size = settings.batch_size
 
     def _session(self, threads: int):
+        """An ONNX Runtime session of the exported model that splits each operator across `threads` threads."""
         import onnxruntime
 
         options = onnxruntime.SessionOptions()
