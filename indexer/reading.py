@@ -19,6 +19,10 @@ BULLET = re.compile(r"^\s*(?:(?:[-•◼▪■●○◦‣∙·*]|[\uf000-\uf0ff
 NUMBERED = re.compile(r"^\d{1,3}\.(?:\d{1,3}\.?)*\s*$")  # a paragraph number alone on its line
 SENTENCE_END = re.compile(r"[.!?:;)\]\"'’”]\s*$")
 HEADING_MAX_WORDS = 30
+CONTINUATION_MAX_WORDS = 12  # a bullet's last line that a PDF put in a block of its own is no longer than this
+# Words a line cannot end a sentence with: a bullet ending in one carries on in the next block.
+TRAILING_WORDS = ("the", "of", "and", "a", "an", "to", "for", "in", "with", "by", "on", "or", "that", "their", "its",
+                  "from", "at", "as", "is", "are", "be", "which", "who", "this", "these", "between", "into")
 TEXT_PAGE_MAX_CHARS = 6000  # a page of A4 prose holds about 3,000 characters
 
 
@@ -240,37 +244,78 @@ def _read_pdf_pages(path: Path) -> list[list[_Unit]]:
             raise DocumentError(path, "the PDF is damaged or truncated (it could only be opened by repairing it); "
                                       "download or save it again")
         try:
-            raw_pages = [_pdf_page_blocks(page) for page in pdf]
+            spans = [page.get_text("dict", sort=True) for page in pdf]
+            heights = [page.rect.height for page in pdf]
         except Exception as error:
             raise DocumentError(path, f"not a readable PDF (corrupt or truncated): {error}") from None
-    if not any(text.strip() for page in raw_pages for text, *_ in page):
+    body = _body_font_size(spans)
+    raw_pages = [_pdf_page_blocks(page, height, body) for page, height in zip(spans, heights)]
+    if not any(block.text.strip() for page in raw_pages for block in page):
         raise DocumentError(path, "the PDF has no text layer (a scan?): it needs OCR before it can be indexed")
     furniture = _running_furniture(raw_pages)
     pages = []
     for number, blocks in enumerate(raw_pages, start=1):
         units: list[_Unit] = []
-        for text, lines, bold, in_margin in blocks:
-            key = _furniture_key(text)
-            if in_margin and (key in furniture or re.fullmatch(r"#*", key)):
+        for block in blocks:
+            key = _furniture_key(block.text)
+            if block.in_margin and (key in furniture or re.fullmatch(r"#*", key)):
                 continue
-            units.extend(_units_from_pdf_block(lines, bold, number))
+            if block.footnote:
+                units.append(_Unit(" ".join(block.text.split()), "footnote", number, []))
+                continue
+            units.extend(_units_from_pdf_block(block.lines, block.bold, number))
         pages.append(units)
     return pages
 
 
-def _pdf_page_blocks(page) -> list[tuple[str, list[str], bool, bool]]:
-    """(text, lines, all-bold, in top/bottom margin) for each text block of a page, in reading order."""
-    height = page.rect.height
+@dataclass
+class _PdfBlock:
+    """A text block of a PDF page, as PyMuPDF groups lines, with what its fonts and place say about it."""
+
+    text: str
+    lines: list[str]
+    bold: bool  # (nearly) all its characters are bold: a heading when it is one short line of text
+    in_margin: bool  # in the top or bottom margin, where running headers, footers and page numbers sit
+    footnote: bool  # small print in the lower part of the page, starting with its number
+
+
+FOOTNOTE_SIZE = 0.85  # footnotes and superscript markers are set under this share of the body text's size
+
+
+def _body_font_size(pages: list[dict]) -> float:
+    """The font size most of the document's characters are set in."""
+    sizes: Counter[float] = Counter()
+    for page in pages:
+        for block in page["blocks"]:
+            for line in block.get("lines", ()):
+                for span in line["spans"]:
+                    sizes[round(span["size"], 1)] += len(span["text"].strip())
+    return sizes.most_common(1)[0][0] if sizes else 0.0
+
+
+def _pdf_page_blocks(page: dict, height: float, body: float) -> list[_PdfBlock]:
+    """The text blocks of a page, in reading order, without superscript footnote markers.
+
+    A marker ("What needs to improve?¹", "in the area.³") is a run of digits in a smaller font than the
+    line around it: left in, it would glue itself to headings and sentences.
+    """
     out = []
-    for block in page.get_text("dict", sort=True)["blocks"]:
+    for block in page["blocks"]:
         if block.get("type") != 0:
             continue
-        lines, bold_chars, chars = [], 0, 0
+        lines, bold_chars, chars, sizes, raw = [], 0, 0, [], []
         for line in block["lines"]:
-            text = "".join(span["text"] for span in line["spans"])
-            for span in line["spans"]:
+            raw.append("".join(span["text"] for span in line["spans"]))
+            line_size = max((span["size"] for span in line["spans"] if span["text"].strip()), default=0.0)
+            kept = [span for span in line["spans"]
+                    if not (re.fullmatch(r"\s*\d{1,2}(?:,\s*\d{1,2})*\s*", span["text"])
+                            and span["size"] < FOOTNOTE_SIZE * line_size)]
+            text = "".join(span["text"] for span in kept)
+            for span in kept:
                 n = len(span["text"].strip())
                 chars += n
+                if n:
+                    sizes.append(span["size"])
                 if span["flags"] & 16 or "bold" in span["font"].lower():
                     bold_chars += n
             lines.append(text)  # a blank line inside a block still separates paragraphs
@@ -278,7 +323,10 @@ def _pdf_page_blocks(page) -> list[tuple[str, list[str], bool, bool]]:
             continue
         y0, y1 = block["bbox"][1], block["bbox"][3]
         in_margin = y1 < 0.09 * height or y0 > 0.91 * height
-        out.append(("\n".join(lines), lines, chars > 0 and bold_chars >= 0.8 * chars, in_margin))
+        joined = "\n".join(lines)
+        footnote = bool(body and sizes and max(sizes) < FOOTNOTE_SIZE * body and y0 > 0.5 * height
+                        and re.match(r"\s*\d{1,2}\s", "\n".join(raw)))
+        out.append(_PdfBlock(joined, lines, chars > 0 and bold_chars >= 0.8 * chars, in_margin, footnote))
     return out
 
 
@@ -286,11 +334,11 @@ def _furniture_key(text: str) -> str:
     return re.sub(r"\d+", "#", re.sub(r"\s+", " ", text)).strip()
 
 
-def _running_furniture(pages: list[list[tuple[str, list[str], bool, bool]]]) -> set[str]:
+def _running_furniture(pages: list[list[_PdfBlock]]) -> set[str]:
     """Texts in the page margins that repeat on many pages: running headers and footers."""
     seen: Counter[str] = Counter()
     for page in pages:
-        seen.update({_furniture_key(text) for text, _, _, margin in page if margin})
+        seen.update({_furniture_key(block.text) for block in page if block.in_margin})
     threshold = max(2, len(pages) // 3)
     return {key for key, n in seen.items() if n >= threshold}
 
@@ -333,28 +381,51 @@ def _join_lines(left: str, right: str) -> str:
 
 
 def _is_continuation(previous: _Unit, unit: _Unit) -> bool:
-    """True when `unit` carries on the sentence `previous` left unfinished at a page break."""
-    if previous.kind not in ("paragraph", "bullet") or unit.kind != "paragraph":
+    """True when `unit` carries on the sentence `previous` left unfinished at a page or block break.
+
+    It does when it starts in lower case or with punctuation; when `previous` left a bracket open
+    ("… pathway plans for care leavers (National" / "Framework outcome four)."); or when `previous` is a
+    bullet without its full stop and `unit` is a short line that ends the sentence ("… senior leaders of
+    the council and the" / "Children's Services Trust.").
+    """
+    if previous.kind not in ("paragraph", "bullet") or unit.kind != "paragraph" or NUMBERED.match(previous.text):
         return False
-    if SENTENCE_END.search(previous.text) or NUMBERED.match(previous.text):
-        return False
+    if previous.text.count("(") > previous.text.count(")") and ")" in unit.text:
+        return True
+    if re.fullmatch(r"\([^()]{1,150}\)\.?", unit.text.strip()):
+        return True  # a reference set on a line of its own: "(Outcome 4, National Framework)"
     first = unit.text[:1]
-    return first.islower() or first in "(,;–-" or (first.isdigit() and not _starts_new(unit.text))
+    if first.islower() and not re.search(r"(?:[.!?][\"'’”)\]]*|:)\s*$", previous.text):
+        return True  # "… independent reviewing officers (IROs)" / "between reviews."
+    if SENTENCE_END.search(previous.text) and not re.search(r"s[’']$", previous.text.rstrip()):
+        return False  # (a plural possessive, "IROs’", does not end a sentence)
+    if first.islower() or first in "(,;–-" or (first.isdigit() and not _starts_new(unit.text)):
+        return True
+    if _starts_new(unit.text) or _looks_like_heading(unit.text):
+        return False
+    if previous.kind == "bullet" and re.search(rf"\b(?:{'|'.join(TRAILING_WORDS)})$", previous.text.rstrip()):
+        return True  # "… the pre-proceedings stage of the" / "PLO, to drive progress …"
+    return (previous.kind == "bullet" and len(unit.text.split()) <= CONTINUATION_MAX_WORDS
+            and bool(re.search(r"[.;]$", unit.text.rstrip())))
 
 
 def _join_across_pages(pages: list[list[_Unit]]) -> list[_Unit]:
     """Flatten pages into units, re-joining sentences cut by a page or block break.
 
-    A unit that starts in lower case after one left unfinished carries it on: a sentence cut by a
-    page break, or a bullet's second line that the PDF put in a block of its own.
+    A unit that carries on the one before (see _is_continuation) is joined to it: a sentence cut by a
+    page break, or a bullet's second line that the PDF put in a block of its own. Footnotes at the foot
+    of a page do not stand in the way: they follow the paragraph they interrupted.
     """
     units: list[_Unit] = []
     for page in pages:
-        for index, unit in enumerate(page):
-            if units and _is_continuation(units[-1], unit):
-                previous = units[-1]
+        for unit in page:
+            last = len(units) - 1
+            while last >= 0 and units[last].kind == "footnote":
+                last -= 1
+            if last >= 0 and _is_continuation(units[last], unit):
+                previous = units[last]
                 joined = _join_lines(previous.text, unit.text)
-                if index == 0:
+                if unit.page > (previous.page_breaks[-1][1] if previous.page_breaks else previous.page):
                     previous.page_breaks.append((len(joined) - len(unit.text), unit.page))
                 previous.text = joined
             else:
