@@ -27,7 +27,7 @@ from .metadata import METADATA_FILE, describe_document, read_metadata_file
 from .passages import Passage, embedding_text, lexical_text
 from . import reading
 from .reading import SUPPORTED_SUFFIXES, file_checksum, read_document
-from .settings import FORMAT_VERSION, Settings
+from .settings import FORMAT_VERSION, READER_VERSION, Settings
 from .splitting import split_passages
 from .store import SentenceVectors, current_build, read_manifest, write_index
 
@@ -124,7 +124,7 @@ def stale_reasons(folders: list[Path], index_folder: Path, settings: Settings) -
     reasons = []
     for key, want in (("format_version", FORMAT_VERSION), ("model", settings.embedding_model),
                       ("sentence_model", settings.sentence_model),
-                      ("max_passage_tokens", settings.max_passage_tokens)):
+                      ("max_passage_tokens", settings.max_passage_tokens), ("reader_version", READER_VERSION)):
         if manifest.get(key) != want:
             reasons.append(f"{key} is {manifest.get(key)!r}, settings say {want!r}")
     if manifest.get("corpus") != [str(Path(folder).resolve()) for folder in folders]:
@@ -200,6 +200,8 @@ def _previous_build(index_folder: Path, model: str, max_tokens: int, sentence_mo
         known.update(zip(keys, vectors))
     except (OSError, ValueError, TypeError, IndexError):
         return empty  # an unreadable build lends nothing; the new one is made from scratch
+    if manifest.get("reader_version") != READER_VERSION:
+        return _Previous({}, {}, known)  # files are read and split again; their vectors are still reused by text
     return _Previous({str(Path(r["path"]).resolve()): r for r in records}, passages, known)
 
 
@@ -349,6 +351,7 @@ def build_index(folders: list[Path], index_folder: Path, embedder: Embedder, set
         "sentence_model": sentence_name,
         "dimensions": embedder.dimensions,
         "max_passage_tokens": settings.max_passage_tokens,
+        "reader_version": READER_VERSION,
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "corpus": [str(folder.resolve()) for folder in plan.folders],
         "added": [str(path.resolve()) for path in plan.added],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -33,7 +34,7 @@ class Block:
 
     start: int
     end: int
-    kind: str  # heading | paragraph | bullet | row
+    kind: str  # heading | paragraph | bullet | row | footnote
 
 
 @dataclass(frozen=True)
@@ -93,10 +94,13 @@ class Passage:
     text: str  # what is shown and quoted: verbatim, table rows labelled by column
     start: int  # character span of the passage in Document.text
     end: int
-    kind: str = "paragraph"  # paragraph | bullet | table row | text
+    kind: str = "text"  # what it is: finding | recommendation | summary | plan action | council narrative |
+    # boilerplate | text (sections.PASSAGE_KINDS)
+    layout: str = "paragraph"  # how it is set: paragraph | bullet | table row | footnote
     judgement_area: str | None = None  # ILACS judgement the passage sits under
     page_end: int | None = None  # last page, when the passage runs over a page break
     source: str | None = None
+    national_framework: str | None = None  # a recommendation's National Framework reference, e.g. "outcome 4"
 
     @property
     def citation(self) -> str:
@@ -141,8 +145,9 @@ class Hit:
     rank: int = 0
     highlights: tuple[tuple[int, int], ...] = ()  # character spans in passage.text
     also_in: tuple[str, ...] = ()  # citations of verbatim copies in other documents
-    dense_score: float | None = None
-    lexical_score: float | None = None
+    dense_score: float | None = None  # the passage vector's similarity to the question
+    lexical_score: float | None = None  # BM25's score
+    sentence_score: float | None = None  # the best sentence's similarity to the question
 
     def to_json(self) -> dict[str, Any]:
         """The flat JSON object the CLI prints and the app exports."""
@@ -155,8 +160,21 @@ class Hit:
             also_in=list(self.also_in),
             dense_score=self.dense_score,
             lexical_score=self.lexical_score,
+            sentence_score=self.sentence_score,
         )
         return record
+
+
+FRAMEWORK_REFERENCE = re.compile(r"\s*\((?=[^()]*national\s+framework)[^()]*\)\.?\s*$", re.IGNORECASE)
+
+
+def content_text(passage: Passage) -> str:
+    """The passage's words about children's services: its text without a recommendation's National Framework
+    reference ("… pathway plans for care leavers (National Framework outcome four)."), which says where
+    it files, not what it is about."""
+    if passage.national_framework:
+        return FRAMEWORK_REFERENCE.sub("", passage.text)
+    return passage.text
 
 
 def embedding_text(passage: Passage) -> str:
@@ -165,7 +183,7 @@ def embedding_text(passage: Passage) -> str:
     Title and section in front measured worse on the dev questions (eval/TUNING.md): they pull every
     passage of a document towards the same point, and authority and year are handled by the searcher.
     """
-    return passage.text
+    return content_text(passage)
 
 
 def lexical_text(passage: Passage) -> str:
@@ -174,4 +192,4 @@ def lexical_text(passage: Passage) -> str:
     The title's authority and the section's topic words let a question match on them.
     """
     context = " — ".join(part for part in (passage.title, passage.section) if part)
-    return f"{context}\n{passage.text}" if context else passage.text
+    return f"{context}\n{content_text(passage)}" if context else content_text(passage)

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
-from .ofsted import judgement_area
 from .passages import Block, Document, Passage
+from .sections import Place, Sectioner, national_framework
 
 # "31. ", "1.1 ", "2.3.1 ": the document's own paragraph number at the start of a block.
 PARAGRAPH_NUMBER = re.compile(r"(\d{1,3}\.(?:\d{1,3}\.?)*)\s+(?=\S)")
@@ -29,10 +29,11 @@ class _Draft:
 
     start: int
     end: int
-    kind: str
+    layout: str
     section: str | None
     paragraph: str | None
     area: str | None
+    kind: str
     text: str | None = None  # set for table rows, whose shown text labels the columns
     numbered: bool = False
 
@@ -63,8 +64,10 @@ def split_passages(
                     start=start,
                     end=end,
                     kind=draft.kind,
+                    layout=draft.layout,
                     judgement_area=draft.area,
                     source=document.source,
+                    national_framework=national_framework(text) if draft.kind == "recommendation" else None,
                 )
             )
     return passages
@@ -73,16 +76,14 @@ def split_passages(
 def _draft_passages(document: Document) -> list[_Draft]:
     text = document.text
     drafts: list[_Draft] = []
-    section: str | None = None
-    area: str | None = None
+    sectioner = Sectioner(document.doc_type, document.source, document.framework)
     columns: list[str] | None = None
     row_context: str | None = None  # the first cell carried down to rows that leave it empty
     last_number: str | None = None
     for block in document.blocks:
         body = text[block.start:block.end]
-        if block.kind == "heading":
-            section = " ".join(body.split())
-            area = judgement_area(section) or (area if _is_minor_heading(section) else None)
+        is_heading, place = sectioner.place(block.kind, body, document.page_at(block.start))
+        if is_heading:
             columns, row_context, last_number = None, None, None
             continue
         if block.kind == "row":
@@ -90,30 +91,27 @@ def _draft_passages(document: Document) -> list[_Draft]:
             if _is_header_row(cells, columns):
                 columns, row_context = [cell.strip() for cell in cells], None
                 continue
-            draft, row_context = _row_draft(block, cells, columns, section, row_context, area)
+            draft, row_context = _row_draft(block, cells, columns, place, row_context)
             if draft:
                 drafts.append(draft)
             continue
         columns = None
         start = block.start
-        number = PARAGRAPH_NUMBER.match(body)
+        number = PARAGRAPH_NUMBER.match(body) if block.kind != "footnote" else None
         paragraph = None
-        if number:
+        if place.kind == "boilerplate":
+            pass  # page furniture and small print carry no paragraph number of the report's
+        elif number:
             paragraph = number.group(1).rstrip(".")
             start += number.end()
             last_number = paragraph
         elif block.kind == "paragraph" and last_number:
             paragraph = last_number  # an unnumbered paragraph continues the numbered one above it
-        drafts.append(
-            _Draft(start, block.end, block.kind if not number else "paragraph", section, paragraph, area,
-                   numbered=bool(number))
-        )
+        layout = "footnote" if block.kind == "footnote" else ("paragraph" if number or block.kind != "bullet"
+                                                             else "bullet")
+        drafts.append(_Draft(start, block.end, layout, place.section, paragraph, place.area, place.kind,
+                             numbered=bool(number)))
     return drafts
-
-
-def _is_minor_heading(heading: str) -> bool:
-    """Headings inside a judgement section that do not end it."""
-    return len(heading.split()) <= 4 and not heading.lower().startswith(("what needs", "information"))
 
 
 def _is_header_row(cells: list[str], columns: list[str] | None) -> bool:
@@ -125,8 +123,8 @@ def _is_header_row(cells: list[str], columns: list[str] | None) -> bool:
     return columns is None and len(filled) >= 2 and all(len(cell.split()) <= HEADER_CELL_WORDS for cell in filled)
 
 
-def _row_draft(block: Block, cells: list[str], columns: list[str] | None, section: str | None,
-               row_context: str | None, area: str | None) -> tuple[_Draft | None, str | None]:
+def _row_draft(block: Block, cells: list[str], columns: list[str] | None, place: Place,
+               row_context: str | None) -> tuple[_Draft | None, str | None]:
     """A table row as 'Column: value' lines; rows that leave the first cell empty inherit it as context."""
     labelled = []
     for index, cell in enumerate(cells):
@@ -140,11 +138,12 @@ def _row_draft(block: Block, cells: list[str], columns: list[str] | None, sectio
     first = cells[0].strip()
     if first:
         row_context = first
-        context = section
+        context = place.section
     else:
-        context = " — ".join(part for part in (section, _shorten(row_context)) if part) or None
+        context = " — ".join(part for part in (place.section, _shorten(row_context)) if part) or None
     offset = len(cells[0]) - len(cells[0].lstrip()) if first else len(cells[0]) + 1
-    draft = _Draft(block.start + offset, block.end, "table row", context, None, area, text="\n".join(labelled))
+    draft = _Draft(block.start + offset, block.end, "table row", context, None, place.area, place.kind,
+                   text="\n".join(labelled))
     return draft, row_context
 
 
@@ -156,16 +155,20 @@ def _shorten(text: str | None, words: int = 20) -> str | None:
 
 
 def _merge_tiny(drafts: list[_Draft], text: str) -> list[_Draft]:
-    """Merge short unnumbered prose into the next (or previous) prose passage of the same section."""
+    """Merge short unnumbered prose into the next (or previous) prose passage of the same section and kind."""
     def mergeable(draft: _Draft) -> bool:
-        return draft.kind == "paragraph" and not draft.numbered and draft.text is None
+        return draft.layout == "paragraph" and not draft.numbered and draft.text is None
+
+    def together(first: _Draft, second: _Draft) -> bool:
+        return (first.section, first.kind, first.paragraph) == (second.section, second.kind, second.paragraph)
 
     merged: list[_Draft] = []
     carry: _Draft | None = None
     for draft in drafts:
         if carry is not None:
-            if mergeable(draft) and draft.section == carry.section and draft.paragraph == carry.paragraph:
-                draft = _Draft(carry.start, draft.end, draft.kind, draft.section, draft.paragraph, draft.area)
+            if mergeable(draft) and together(carry, draft):
+                draft = _Draft(carry.start, draft.end, draft.layout, draft.section, draft.paragraph, draft.area,
+                               draft.kind)
             else:
                 merged.append(carry)
             carry = None
@@ -175,9 +178,9 @@ def _merge_tiny(drafts: list[_Draft], text: str) -> list[_Draft]:
         merged.append(draft)
     if carry is not None:
         previous = merged[-1] if merged else None
-        if previous and mergeable(previous) and previous.section == carry.section:
-            merged[-1] = _Draft(previous.start, carry.end, previous.kind, previous.section, previous.paragraph,
-                                previous.area)
+        if previous and mergeable(previous) and (previous.section, previous.kind) == (carry.section, carry.kind):
+            merged[-1] = _Draft(previous.start, carry.end, previous.layout, previous.section, previous.paragraph,
+                                previous.area, previous.kind)
         else:
             merged.append(carry)
     return merged

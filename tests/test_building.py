@@ -281,7 +281,7 @@ def test_document_and_passage_ids_survive_new_documents_being_added(tmp_path, se
 
 def test_an_index_built_with_the_settings_backend_is_not_stale(tmp_path):
     corpus = write_files(tmp_path / "corpus", {"report.txt": REPORT})
-    settings = Settings.from_env(index=tmp_path / "index", backend="onnx-int8")
+    settings = Settings.from_env(index=tmp_path / "index", backend="onnx-int8", sentence_layers=3)
 
     class Int8Named(HashingEmbedder):  # stands in for the int8 model: same names in the manifest
         name = settings.embedding_model

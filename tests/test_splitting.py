@@ -13,7 +13,7 @@ from indexer.splitting import PARAGRAPH_NUMBER, split_passages, word_count
 from .conftest import SEED_CORPUS, TEST_DATA
 
 
-def make_document(units: list[tuple[str, str]], doc_id: str = "doc") -> Document:
+def make_document(units: list[tuple[str, str]], doc_id: str = "doc", doc_type: str = "inspection report") -> Document:
     """A document laid out as the reader lays it out: units separated by blank lines."""
     parts, blocks, offset = [], [], 0
     for kind, text in units:
@@ -21,11 +21,11 @@ def make_document(units: list[tuple[str, str]], doc_id: str = "doc") -> Document
         parts.append(text)
         offset += len(text) + 2
     return Document(doc_id=doc_id, path=f"{doc_id}.txt", title="A report", authority="Oldham",
-                    doc_type="inspection report", date="2019-01-21", text="\n\n".join(parts), blocks=tuple(blocks))
+                    doc_type=doc_type, date="2019-01-21", text="\n\n".join(parts), blocks=tuple(blocks))
 
 
 def summary(passages):
-    return [(p.kind, p.paragraph, p.section, p.text) for p in passages]
+    return [(p.layout, p.paragraph, p.section, p.text) for p in passages]
 
 
 def test_numbered_paragraphs_are_passages_with_their_numbers():
@@ -65,7 +65,8 @@ def test_table_rows_say_what_their_columns_are_and_inherit_an_empty_first_cell()
         ("row", "Objective\tActions\tLead officer\tTimescale"),
         ("row", "Pathway Planning\tImprove the timeliness of pathway plans\tDirector of Children's Social Care\tApril 2019"),
         ("row", "\tRe-launch the Local Offer\tHead of Service\tJune 2019"),
-    ])
+    ], doc_type="improvement plan")
+    assert {p.kind for p in split_passages(document)} == {"plan action"}
     assert summary(split_passages(document)) == [
         ("table row", None, "Ofsted Improvement Plan: Practice Improvement",
          "Objective: Pathway Planning\nActions: Improve the timeliness of pathway plans\n"
@@ -166,12 +167,12 @@ def test_splitting_never_drops_duplicates_or_reorders_text(units_, max_tokens):
     assert all(end <= next_start for (_, end), (next_start, _) in zip(spans, spans[1:]))  # disjoint
     assert uncovered_is_structure(document, passages) == []
     for passage in passages:
-        if passage.kind != "table row":
+        if passage.layout != "table row":
             assert passage.text == document.text[passage.start:passage.end]
         else:  # a row's shown text is its cells, verbatim, each after its column label
             for cell in re.split(r"\n[^:\n]*: ", "\n" + passage.text)[1:]:
                 assert cell in document.text[passage.start:passage.end]
-        assert word_count(passage.text) <= max_tokens or passage.kind == "table row"
+        assert word_count(passage.text) <= max_tokens or passage.layout == "table row"
 
 
 def test_every_seed_document_is_covered_once():
