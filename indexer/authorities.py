@@ -1,0 +1,79 @@
+"""The register of English local authorities: canonical names, aliases, codes, regions, neighbours (indexer/data).
+
+Built by scripts/make_authority_register.py from Data to Insight's la_lookup.csv (MIT licence), which
+compiles public DfE, ONS and Ofsted data.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+REGISTER = Path(__file__).resolve().parent / "data" / "authorities.csv"
+# Names that are also ordinary English words: recognised in a question only when capitalised.
+WORDLIKE = {"reading", "bury", "bath", "stoke", "barking", "poole"}
+
+
+@dataclass(frozen=True)
+class Authority:
+    """One local authority as the register has it."""
+
+    name: str
+    ons_code: str
+    dfe_code: str
+    ofsted_urn: str
+    region: str
+    type: str
+    aliases: tuple[str, ...]
+    statistical_neighbours: tuple[str, ...]  # ONS codes, nearest first
+    successors: tuple[str, ...]  # names of the authorities that replaced it, for one reorganised
+
+
+def fold(name: str) -> str:
+    """A name compared without case, punctuation or "&" vs "and": "Stoke-on-Trent" == "stoke on trent"."""
+    name = name.lower().replace("&", " and ").replace("’", "'")
+    return " ".join(re.sub(r"[^a-z0-9']+", " ", name).split())
+
+
+@lru_cache(maxsize=1)
+def load_register(path: Path = REGISTER) -> tuple[Authority, ...]:
+    """Every authority in the register."""
+    with open(path, encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+
+    def split(value: str) -> tuple[str, ...]:
+        return tuple(part.strip() for part in value.split(";") if part.strip())
+
+    return tuple(Authority(row["name"], row["ons_code"], row["dfe_code"], row["ofsted_urn"], row["region"],
+                           row["type"], split(row["aliases"]), split(row["statistical_neighbours"]),
+                           split(row["successors"])) for row in rows)
+
+
+def names_for(indexed: set[str]) -> dict[str, tuple[str, ...]]:
+    """Every name a question may use (folded) -> the authorities as `indexed` spells them.
+
+    `indexed` are the authority names the documents carry. A register name or alias means its
+    authority; a reorganised authority's former name means its successors too. Names in `indexed` that
+    the register lacks still mean themselves.
+    """
+    by_fold = {fold(name): name for name in indexed}
+    found: dict[str, list[str]] = {}
+
+    def add(alias: str, targets: list[str]) -> None:
+        targets = [by_fold[fold(target)] for target in targets if fold(target) in by_fold]
+        if targets:
+            found.setdefault(fold(alias), [])
+            found[fold(alias)] += [target for target in targets if target not in found[fold(alias)]]
+
+    register = load_register()
+    for authority in register:
+        for alias in (authority.name, *authority.aliases):
+            add(alias, [authority.name])
+            if authority.successors:
+                add(alias, list(authority.successors))
+    for name in indexed:
+        add(name, [name])
+    return {alias: tuple(targets) for alias, targets in found.items()}
