@@ -105,15 +105,15 @@ def _ts_short(p):
 
 
 def _ts_rows_text(p):
-    return p.text if p.kind == "table row" else _title_section(p)
+    return p.text if p.layout == "table row" else _title_section(p)
 
 
 def _ts_short_rows_text(p):
-    return p.text if p.kind == "table row" else _ts_short(p)
+    return p.text if p.layout == "table row" else _ts_short(p)
 
 
 def _title_only_prose(p):
-    return p.text if p.kind == "table row" else _title(p)
+    return p.text if p.layout == "table row" else _title(p)
 
 
 TEXTS = {

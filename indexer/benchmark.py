@@ -597,7 +597,7 @@ def search_session(index: str, backend: str, queries: list[str], overrides: dict
         loaded.search_dense(vector, settings.candidates)
         timings["dense"].append(time.perf_counter() - clock)
         clock = time.perf_counter()
-        searcher._lexical(query, settings.candidates, None)  # noqa: SLF001 - the lexical stage alone
+        searcher._lexical_scores(query, None)  # noqa: SLF001 - the lexical stage alone
         timings["lexical"].append(time.perf_counter() - clock)
         filters = Filters(authorities=(authorities[number % len(authorities)],)) if (
             authorities and number % filter_every == 0) else Filters()

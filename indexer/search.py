@@ -1,36 +1,22 @@
-"""Searcher: dense and lexical retrieval over the same passages, fused, filtered, de-duplicated -> [Hit]."""
+"""Searcher: passage, sentence and lexical retrieval over the same passages, fused, filtered, folded -> [Hit]."""
 
 from __future__ import annotations
 
-import re
 import weakref
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 
-from . import answers
+from . import answers, ranking
 from .embedding import Embedder, sentence_embedder as sentence_embedder_for
 from .errors import IndexerError
-from .glossary import Expansion, Glossary, mine_definitions
+from .glossary import Glossary, mine_definitions
 from .passages import Hit
+from .query import Filters, Interpretation, Interpreter
 from .settings import Settings
 from .store import Index, lexical_tokens
 
-
-@dataclass(frozen=True)
-class Filters:
-    """Which passages a search may return; empty means no restriction."""
-
-    authorities: tuple[str, ...] = ()
-    doc_types: tuple[str, ...] = ()
-    since: str | None = None  # "2019" or "2019-05-01": on or after
-    until: str | None = None  # "2020" or "2020-12-31": on or before
-    doc_ids: tuple[str, ...] = ()  # only these documents (e.g. those of authorities with a given grade)
-    exclude_doc_ids: tuple[str, ...] = ()  # never these documents
-
-    def is_empty(self) -> bool:
-        return not (self.authorities or self.doc_types or self.since or self.until or self.doc_ids
-                    or self.exclude_doc_ids)
+__all__ = ["Filters", "Interpretation", "RankingOptions", "Searcher"]
 
 
 @dataclass(frozen=True)
@@ -38,15 +24,20 @@ class RankingOptions:
     """How the searcher ranks. The defaults are what the dev questions supported: see eval/TUNING.md."""
 
     fusion: str = "score"  # score (weighted min-max normalised scores) | rrf (reciprocal rank, settings.rrf_k)
-    score_dense_weight: float = 0.6  # for fusion="score": share of the dense score, the rest is BM25's
+    score_dense_weight: float = 0.75  # share of the dense scores (passage and sentence) in fusion, the rest BM25's
+    sentence_share: float = 0.3  # of the dense share: the best sentence's similarity, the rest the passage's
+    sentence_candidates: int = 200  # sentences the sentence retriever proposes (each brings its passage)
     expand_acronyms: bool = True  # add long forms of acronyms in the question (and acronyms of long forms)
     mine_acronyms: bool = True  # also learn acronyms the indexed documents define, "… officers (IROs)"
     authority: str = "filter"  # an authority named in the question: filter | boost | off
     authority_boost: float = 0.5  # for authority="boost": share of the top fused score added
     year_boost: float = 0.5  # share of the top fused score added to documents of the time the question names
+    boilerplate_weight: float = 0.3  # fused score multiplier for boilerplate (contents, local facts, small print)
+    recommendation_weight: float = 0.3  # multiplier for "What needs to improve" items, unless the question asks
     collapse_copies: bool = True  # one hit for a passage quoted verbatim in several documents, with "also in"
     copy_threshold: float = 0.8  # share of the shorter passage's word 4-grams found in the longer one
     per_document: int = 4  # at most this many hits from one document while others have hits to give (0: no cap)
+    diversify_authorities: bool = True  # a question naming several authorities gets each one's best in turn
     rerank: int = 10  # re-score this many leading passages by their best sentence (0: off)
     rerank_weight: float = 1.0  # weight of the best sentence's score, relative to the top fused score
     highlight: bool = True  # mark the answering sentences of each hit
@@ -60,32 +51,6 @@ class RankingOptions:
                 raise IndexerError(f"ranking option {name} is {getattr(self, name)!r}; valid: {', '.join(valid)}")
 
 
-@dataclass(frozen=True)
-class Interpretation:
-    """What the searcher understood from a question: shown to the user beside the results."""
-
-    query: str
-    expansions: tuple[Expansion, ...] = ()  # acronyms expanded (and long forms abbreviated)
-    authorities: tuple[str, ...] = ()  # authorities named in the question, as the index spells them
-    years: tuple[str, ...] = ()  # years named in the question ("in 2019", "Tameside 2023")
-    after: str | None = None  # a year the question asks about developments since ("improved since 2019")
-    latest: bool = False  # the question asks about the latest / most recent document
-    filters: Filters = field(default_factory=Filters)  # the filters the search ran with
-
-    @property
-    def search_text(self) -> str:
-        """The question with its expansions, as embedded and as given to BM25."""
-        extra = "; ".join(expansion.expansion for expansion in self.expansions)
-        return f"{self.query} ({extra})" if extra else self.query
-
-
-YEAR = re.compile(r"\b(19[89]\d|20\d\d)\b")
-MONTHS = {"january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
-          "november", "december", "spring", "summer", "autumn", "winter", "end", "early", "late", "mid"}
-LATEST = re.compile(r"\b(latest|most recent|newest|current|recent|last) (inspection|report|visit|judgement|ofsted)",
-                    re.IGNORECASE)
-WORDLIKE_AUTHORITIES = {"reading", "bury"}  # names that are also ordinary words: only matched capitalised
-COPY_SHINGLE = 4
 _HIGHLIGHTERS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # embedder -> {sentence options: Highlighter}
 
 
@@ -112,8 +77,7 @@ class Searcher:
         if self.options.mine_acronyms:
             glossary = glossary.merged(mine_definitions(passage.text for passage in passages))
         self.glossary = glossary
-        self._authority_names = {p.authority.lower(): p.authority for p in passages if p.authority}
-        self._authority_pattern = _authority_pattern(set(self._authority_names.values()))
+        self.interpreter = Interpreter({p.authority for p in passages if p.authority}, glossary)
         self._doc_years = _document_years(index)
         self._shingles: dict[int, frozenset] = {}
         self._highlighter = None
@@ -123,25 +87,9 @@ class Searcher:
     # ------------------------------------------------------------ public API
 
     def interpret(self, query: str, filters: Filters = Filters()) -> Interpretation:
-        """Acronyms to expand, and the authority and years named in `query`; the filters to search with."""
-        query = query.strip()
-        options = self.options
-        expansions = tuple(self.glossary.expand(query)) if options.expand_acronyms else ()
-        authorities = self._named_authorities(query)
-        years, after = [], None
-        for match in YEAR.finditer(query):
-            before = query[max(0, match.start() - 12):match.start()].lower().split()
-            word = before[-1] if before else ""
-            if len(before) >= 2 and word in MONTHS:
-                word = before[-2]
-            if word in ("since", "after"):
-                after = after or match.group(1)
-            elif word not in ("by", "until", "before"):  # "by June 2020" is a deadline, not a document's year
-                years.append(match.group(1))
-        latest = bool(LATEST.search(query))
-        if authorities and options.authority == "filter" and not filters.authorities:
-            filters = replace(filters, authorities=authorities)
-        return Interpretation(query, expansions, authorities, tuple(dict.fromkeys(years)), after, latest, filters)
+        """Acronyms to expand, and the authority and time named in `query`; the filters to search with."""
+        return self.interpreter.interpret(query, filters, expand_acronyms=self.options.expand_acronyms,
+                                          filter_authorities=self.options.authority == "filter")
 
     def search(self, query: str, k: int = 10, filters: Filters = Filters()) -> list[Hit]:
         """The k best passages for `query`, best first, with their answering sentences highlighted."""
@@ -159,24 +107,92 @@ class Searcher:
         pool = max(self.settings.candidates, k)
         text = meaning.search_text
         query_vector = self.embedder.encode([text])
-        dense = self._dense_vector(query_vector, pool, mask)
-        lexical = self._lexical(text, pool, mask)
-        fused = self._fuse(dense, lexical)
-        fused = self._boost(fused, meaning)
-        order = sorted(fused, key=lambda row: (-fused[row], row))
+        sentence_vector = self._sentence_vector(text, query_vector)
+        rows, features = self._candidates(query_vector, sentence_vector, text, pool, mask)
+        if not len(rows):
+            return []
+        fused = self._fuse(features)
+        fused *= ranking.kind_weights([self.index.passages[row].kind for row in rows], meaning.recommendations,
+                                      self.options.boilerplate_weight, self.options.recommendation_weight)
+        scores = self._boost(dict(zip(rows.tolist(), fused.tolist())), meaning)
+        order = sorted(scores, key=lambda row: (-scores[row], row))
         concepts = self.concepts(meaning)
         sentences: dict[int, list[tuple[int, int, float]]] = {}  # row -> its scored sentences, best first
-        sentence_vector = self._sentence_vector(text, query_vector) if order and (
-            self.options.rerank or self.options.highlight) else None
-        if self.options.rerank and order:
-            order = self._rerank(order, fused, meaning.query, sentence_vector, concepts, sentences)
-        hits = self._select(order, fused, dict(dense), dict(lexical), k)
+        if self.options.rerank:
+            order = self._rerank(order, scores, meaning.query, sentence_vector, concepts, sentences)
+        if self.options.diversify_authorities and len(meaning.authorities) > 1:
+            order = ranking.diversify(order, lambda row: self.index.passages[row].authority or "",
+                                      meaning.authorities, k)
+        lookup = {name: dict(zip(rows.tolist(), values.tolist())) for name, values in features.items()}
+        hits = self._select(order, scores, lookup, k)
         if self.options.highlight and hits:
-            rows = [self.index.row_of[hit.passage.passage_id] for hit in hits]
-            self._score_sentences([row for row in rows if row not in sentences], meaning.query, sentence_vector,
-                                  concepts, sentences)
-            hits = [replace(hit, highlights=answers.choose_highlights(sentences[row])) for hit, row in zip(hits, rows)]
+            rows_shown = [self.index.row_of[hit.passage.passage_id] for hit in hits]
+            self._score_sentences([row for row in rows_shown if row not in sentences], meaning.query,
+                                  sentence_vector, concepts, sentences)
+            hits = [replace(hit, highlights=answers.choose_highlights(sentences[row]))
+                    for hit, row in zip(hits, rows_shown)]
         return hits
+
+    # ------------------------------------------------------------ retrieval
+
+    def _candidates(self, query_vector: np.ndarray, sentence_vector: np.ndarray, text: str, pool: int,
+                    mask: np.ndarray | None) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """The passages any retriever proposes, and every feature of each: whatever proposed it, a candidate
+        is scored by all three (its passage vector, its best sentence, BM25), so none counts as zero for
+        having been just outside one retriever's list."""
+        dense = self._dense_vector(query_vector, pool, mask)
+        lexical_scores = self._lexical_scores(text, mask)
+        lexical = _top(lexical_scores, pool) if lexical_scores is not None else []
+        sentence_rows = self._sentence_candidates(sentence_vector, mask)
+        rows = np.array(list(dict.fromkeys([row for row, _ in dense] + [row for row, _ in lexical]
+                                           + sentence_rows)), dtype=np.int64)
+        if not len(rows):
+            return rows, {}
+        passage = np.asarray(self.index.vectors[np.sort(rows)], dtype=np.float32)
+        passage = dict(zip(np.sort(rows).tolist(), (passage @ query_vector[0]).tolist()))
+        features = {"passage": np.array([passage[row] for row in rows.tolist()])}
+        best = self._best_sentences(rows, sentence_vector)
+        features["sentence"] = best if best is not None else features["passage"]
+        features["lexical"] = lexical_scores[rows] if lexical_scores is not None else np.zeros(len(rows))
+        return rows, features
+
+    def _sentence_candidates(self, sentence_vector: np.ndarray, mask: np.ndarray | None) -> list[int]:
+        """Passages whose sentences are nearest the question: a buried sentence brings its paragraph in."""
+        if not self.options.sentence_candidates or not self._stored_sentences_usable:
+            return []
+        _, rows = self.index.search_sentences(sentence_vector, self.options.sentence_candidates, mask)
+        return list(dict.fromkeys(rows.tolist()))
+
+    def _best_sentences(self, rows: np.ndarray, sentence_vector: np.ndarray) -> np.ndarray | None:
+        """Each row's best sentence similarity to the question, from the stored sentence vectors."""
+        stored = self.index.sentences
+        if stored is None or not self._stored_sentences_usable:
+            return None
+        offsets = np.asarray(stored.offsets)
+        starts, ends = offsets[rows], offsets[rows + 1]
+        counts = ends - starts
+        if not counts.sum():
+            return None
+        picked = np.concatenate([np.arange(a, b) for a, b in zip(starts, ends)]).astype(np.int64)
+        order = np.argsort(picked, kind="stable")  # read the mapped file in order
+        vectors = np.empty((len(picked), stored.vectors.shape[1]), dtype=np.float32)
+        vectors[order] = np.asarray(stored.vectors[picked[order]], dtype=np.float32)
+        similarity = vectors @ sentence_vector
+        best = np.full(len(rows), -1.0)
+        nonempty = counts > 0
+        bounds = np.concatenate([[0], np.cumsum(counts)])[:-1][nonempty]
+        best[nonempty] = np.maximum.reduceat(similarity, bounds)
+        return best
+
+    def _fuse(self, features: dict[str, np.ndarray]) -> np.ndarray:
+        """One score per candidate: the weighted dense (passage and best sentence) and lexical scores."""
+        options = self.options
+        dense = options.score_dense_weight
+        weights = {"passage": dense * (1.0 - options.sentence_share), "sentence": dense * options.sentence_share,
+                   "lexical": 1.0 - dense}
+        if options.fusion == "rrf":
+            return _reciprocal_rank(features, weights, self.settings.rrf_k)
+        return ranking.fuse(features, weights)
 
     def _sentence_vector(self, text: str, query_vector: np.ndarray) -> np.ndarray:
         """The question's vector for scoring sentences: the passage one, unless sentences have a model of their own."""
@@ -213,7 +229,7 @@ class Searcher:
     def concepts(self, meaning: Interpretation):
         """What the question asks about, word by word, weighted by how rare each word is in the index."""
         pairs = [(expansion.term, expansion.expansion) for expansion in meaning.expansions]
-        return answers.question_concepts(meaning.query, pairs, self._idf)
+        return answers.question_concepts(meaning.topic or meaning.query, pairs, self._idf)
 
     def _idf(self, stem: str) -> float:
         if self._document_frequency is None:  # counted at build time; an index built before then is counted now
@@ -295,45 +311,22 @@ class Searcher:
         scores, rows = self.index.search_dense(vector, pool, mask)  # a narrow filter on HNSW is scanned exactly
         return [(int(row), float(score)) for row, score in zip(rows[0], scores[0]) if row >= 0]
 
-    def _lexical(self, query: str, pool: int, mask: np.ndarray | None) -> list[tuple[int, float]]:
+    def _lexical_scores(self, query: str, mask: np.ndarray | None) -> np.ndarray | None:
+        """BM25's score of every passage for the question (zero where the filters forbid), or None."""
         tokens = lexical_tokens([query], return_ids=False)
         if not tokens or not tokens[0] or self.index.lexical.scores is None:
-            return []
+            return None
         vocabulary = self.index.lexical.vocab_dict
         words = [word for word in tokens[0] if word in vocabulary]
         if not words:
-            return []
+            return None
         scores = self.index.lexical.get_scores(words)
-        if mask is not None:
-            scores = np.where(mask, scores, 0)
-        return _top(scores, pool)
+        return np.where(mask, scores, 0) if mask is not None else scores
 
     # ------------------------------------------------------------ ranking
 
-    def _fuse(self, dense: list[tuple[int, float]], lexical: list[tuple[int, float]]) -> dict[int, float]:
-        """Reciprocal rank fusion (each ranking adds weight / (rrf_k + rank)), or a weighted sum of
-        min-max normalised scores."""
-        settings = self.settings
-        fused: dict[int, float] = {}
-        if self.options.fusion == "score":
-            alpha = self.options.score_dense_weight
-            for weight, ranking in ((settings.dense_weight * alpha, dense),
-                                    (settings.lexical_weight * (1.0 - alpha), lexical)):
-                if not ranking:
-                    continue
-                values = np.array([score for _, score in ranking])
-                low, high = float(values.min()), float(values.max())
-                spread = high - low if high > low else 1.0
-                for row, score in ranking:
-                    fused[row] = fused.get(row, 0.0) + weight * (score - low) / spread
-            return fused
-        for weight, ranking in ((settings.dense_weight, dense), (settings.lexical_weight, lexical)):
-            for rank, (row, _) in enumerate(ranking, start=1):
-                fused[row] = fused.get(row, 0.0) + weight / (settings.rrf_k + rank)
-        return fused
-
     def _boost(self, fused: dict[int, float], meaning: Interpretation) -> dict[int, float]:
-        """Raise passages of an authority or year the question names (when not filtering by them)."""
+        """Raise passages of an authority or time the question names (when not filtering by them)."""
         options = self.options
         if not fused:
             return fused
@@ -354,62 +347,58 @@ class Searcher:
         return boosted
 
     def _timely_documents(self, meaning: Interpretation, doc_ids: set[str]) -> set[str]:
-        """Of `doc_ids`, those of the time the question names: its years, after its "since" year, or the latest."""
+        """Of `doc_ids`, those of the time the question names: its years, after its "since" year, or the
+        latest (or an earlier) report of each authority it names."""
         found = set()
         years = set(meaning.years)
-        authorities = {a.lower() for a in meaning.authorities}
         for doc_id in doc_ids:
             doc_years = self._doc_years.get(doc_id, set())
             if years & doc_years or (meaning.after and doc_years and max(doc_years) > meaning.after):
                 found.add(doc_id)
-        if meaning.latest and authorities:
-            newest: dict[str, tuple[str, str]] = {}
-            for doc_id, record in self.index.documents.items():
-                authority = (record.get("authority") or "").lower()
-                if authority in authorities and record.get("source") == "Ofsted":
-                    when = str(record.get("date") or "")
-                    if when > newest.get(authority, ("", ""))[0]:
-                        newest[authority] = (when, doc_id)
-            found |= {doc_id for _, doc_id in newest.values()} & doc_ids
+        if (meaning.latest or meaning.earlier) and meaning.authorities:
+            for reports in self._ofsted_reports(meaning.authorities).values():
+                chosen = reports[-1] if meaning.latest else (reports[-2] if len(reports) > 1 else reports[0])
+                found |= {chosen} & doc_ids
         return found
 
-    def _select(self, order: list[int], fused: dict[int, float], dense: dict[int, float],
-                lexical: dict[int, float], k: int) -> list[Hit]:
+    def _ofsted_reports(self, authorities) -> dict[str, list[str]]:
+        """Each named authority's Ofsted documents, oldest first."""
+        wanted = {a.lower() for a in authorities}
+        reports: dict[str, list[tuple[str, str]]] = {}
+        for doc_id, record in self.index.documents.items():
+            authority = (record.get("authority") or "").lower()
+            if authority in wanted and record.get("source") == "Ofsted":
+                reports.setdefault(authority, []).append((str(record.get("date") or ""), doc_id))
+        return {authority: [doc_id for _, doc_id in sorted(found)] for authority, found in reports.items()}
+
+    def _select(self, order: list[int], fused: dict[int, float], features: dict[str, dict[int, float]],
+                k: int) -> list[Hit]:
         """The top k rows as hits: verbatim copies folded into the first, at most `per_document` per document."""
         options = self.options
-        kept: list[int] = []
+        originals: list[int] = []
         copies: dict[int, list[int]] = {}
-        per_doc: dict[str, int] = {}
-        held_back: list[int] = []
         for row in order:
-            if len(kept) == k:
-                break
-            passage = self.index.passages[row]
             if options.collapse_copies:
-                original = self._copy_of(row, kept)
+                original = self._copy_of(row, originals)
                 if original is not None:
                     copies.setdefault(original, []).append(row)
                     continue
-            if options.per_document and per_doc.get(passage.doc_id, 0) >= options.per_document:
-                held_back.append(row)
-                continue
-            per_doc[passage.doc_id] = per_doc.get(passage.doc_id, 0) + 1
-            kept.append(row)
-        for row in held_back:  # too few other documents: fill up in order
-            if len(kept) == k:
+            originals.append(row)
+            if len(originals) >= 4 * k + 40:  # enough to fill k places under the per-document cap
                 break
-            kept.append(row)
-        if held_back:
-            kept.sort(key=lambda row: (-fused[row], row))
+        # Of a passage and its copies, show the original: a plan quoting a report cites the report.
+        shown_of = {row: min([row, *copies.get(row, ())], key=self._originality) for row in originals}
+        kept = ranking.cap_per_document(originals, lambda row: self.index.passages[shown_of[row]].doc_id,
+                                        options.per_document, k)
         hits = []
         for rank, row in enumerate(kept, start=1):
-            # Of a passage and its copies, show the original: a plan quoting a report cites the report.
             group = [row, *copies.get(row, ())]
-            shown = min(group, key=lambda r: self._originality(r))
+            shown = shown_of[row]
             also = tuple(dict.fromkeys(self.index.passages[r].citation for r in group if r != shown))
             hits.append(Hit(
                 passage=self.index.passages[shown], score=fused[row], rank=rank, also_in=also,
-                dense_score=dense.get(shown), lexical_score=lexical.get(shown),
+                dense_score=features["passage"].get(shown), lexical_score=features["lexical"].get(shown),
+                sentence_score=features["sentence"].get(shown),
             ))
         return hits
 
@@ -425,40 +414,27 @@ class Searcher:
             return None
         doc_id = self.index.passages[row].doc_id
         for other in kept:
-            if self.index.passages[other].doc_id == doc_id:
-                continue
-            theirs = self._shingles_of(other)
-            if theirs and len(mine & theirs) >= self.options.copy_threshold * min(len(mine), len(theirs)):
+            if self.index.passages[other].doc_id != doc_id and ranking.is_copy(
+                    mine, self._shingles_of(other), self.options.copy_threshold):
                 return other
         return None
 
     def _shingles_of(self, row: int) -> frozenset:
         cached = self._shingles.get(row)
         if cached is None:
-            words = re.findall(r"[a-z0-9]+", self.index.passages[row].text.lower())
-            cached = frozenset(zip(*(words[i:] for i in range(COPY_SHINGLE))))  # runs of COPY_SHINGLE words
-            self._shingles[row] = cached
+            cached = self._shingles[row] = ranking.shingles(self.index.passages[row].text)
         return cached
 
-    def _named_authorities(self, query: str) -> tuple[str, ...]:
-        if self._authority_pattern is None:
-            return ()
-        found = []
-        for match in self._authority_pattern.finditer(query):
-            name = match.group(1)
-            if name.lower() in WORDLIKE_AUTHORITIES and not name[:1].isupper():
-                continue
-            canonical = self._authority_names[name.lower()]
-            if canonical not in found:
-                found.append(canonical)
-        return tuple(found)
 
-
-def _authority_pattern(names: set[str]) -> re.Pattern | None:
-    if not names:
-        return None
-    alternatives = sorted((re.escape(name) for name in names), key=len, reverse=True)
-    return re.compile(r"\b(" + "|".join(alternatives) + r")(?:'s|’s)?\b", re.IGNORECASE)
+def _reciprocal_rank(features: dict[str, np.ndarray], weights: dict[str, float], k: int) -> np.ndarray:
+    """Reciprocal rank fusion of the features: each adds weight / (k + its rank of the candidate)."""
+    total = np.zeros(len(next(iter(features.values()))))
+    for name, weight in weights.items():
+        if weight and name in features:
+            ranks = np.empty(len(total))
+            ranks[np.argsort(-features[name], kind="stable")] = np.arange(1, len(total) + 1)
+            total += weight / (k + ranks)
+    return total
 
 
 class _Column:

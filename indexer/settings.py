@@ -7,8 +7,10 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-FORMAT_VERSION = 6  # bump when the files in the index folder change shape, answers.sentence_spans changes, or
+FORMAT_VERSION = 7  # bump when the files in the index folder change shape, answers.sentence_spans changes, or
 # the exports (embedding.EXPORT_RECIPE) change their vectors
+READER_VERSION = 2  # bump when reading, sections or splitting change the passages a file gives: the next build
+# reads every file again (vectors of unchanged text are still reused)
 PACKAGED_MODEL = "all-MiniLM-L6-v2"  # the only model the embedders load; another name is a label (a test's fake)
 MODEL_LAYERS = 6  # transformer layers of the packaged model
 BACKENDS = ("torch", "onnx", "onnx-int8")  # embedding backends: see embedding.load_embedder and BENCHMARKS.md
@@ -30,13 +32,13 @@ class Settings:
     lexical_weight: float = 1.0  # weight of the lexical ranking in fusion
     threads: int = 0  # CPU threads for embedding and for building the FAISS index; 0 means all cores
     flat_max_passages: int = 50_000  # exact (flat) dense search up to this many passages, HNSW above
+    flat_max_sentences: int = 200_000  # the same for the sentence vectors' index
     hnsw_neighbours: int = 32  # HNSW graph links per vector (M): more is better recall, more memory
     hnsw_ef_construction: int = 40  # HNSW candidates while building: more is better recall, slower build
     sentence_vectors: bool = True  # embed every passage's sentences at build time: builds take about 1.5 times as
     # long, a question needs no model call for them; off, each question embeds its candidates' sentences
-    sentence_layers: int = 3  # transformer layers (of 6) that embed sentences for scoring answering sentences:
-    # 3 at twice the speed of 6, for a build 0.8 times as long; 6 (the whole model) put the answering sentence
-    # first on 0.621 of the seed questions against 0.573 (BENCHMARKS.md, eval/TUNING.md)
+    sentence_layers: int = 6  # transformer layers (of 6) that embed sentences: the whole model, so that sentences
+    # are a retrieval channel of their own, scored against the question's one vector; 3 builds faster (BENCHMARKS.md)
     hnsw_ef_search: int = 2048  # HNSW candidates while searching: recall@10 0.91 at 512, 0.99 at 2048 (BENCHMARKS.md)
 
     @property

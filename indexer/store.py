@@ -48,6 +48,7 @@ class Index:
     dense: object  # faiss index over `vectors`, row i = passages[i]
     lexical: object  # bm25s retriever over the same rows
     sentences: "SentenceVectors | None" = None  # the sentences of every passage, embedded at build time
+    sentence_dense: object = None  # faiss index over the sentence vectors, row i = sentence i
     stem_frequency: dict[str, int] | None = None  # passages each content stem occurs in, counted at build time
     row_of: dict[str, int] = field(default_factory=dict)  # passage_id -> row
 
@@ -56,28 +57,28 @@ class Index:
 
     def search_dense(self, vectors: np.ndarray, k: int, allowed: np.ndarray | None = None
                      ) -> tuple[np.ndarray, np.ndarray]:
-        """(scores, rows) of the k nearest passages to each query vector, only among `allowed` rows if given.
+        """(scores, rows) of the k nearest passages to each query vector, only among `allowed` rows if given."""
+        limit = self.manifest.get("dense", {}).get("flat_max_passages", 0)
+        return _nearest(self.dense, self.vectors, vectors, k, allowed, limit)
 
-        An approximate index walks its graph past rows a filter forbids, so a narrow filter (one
-        authority among a million passages) would leave it with too few results: when the filter
-        allows no more rows than an exact scan handles quickly, those rows are scanned exactly instead.
+    def search_sentences(self, vector: np.ndarray, k: int, allowed: np.ndarray | None = None
+                         ) -> tuple[np.ndarray, np.ndarray]:
+        """(scores, passage rows) of the k sentences nearest to one query vector, best first.
+
+        `allowed` is a mask of passage rows: only their sentences are searched. A passage appears once
+        for each of its sentences found, so there may be fewer than k distinct passages.
         """
-        import faiss
-
-        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
-        k = min(k, len(self.passages))
-        if allowed is None:
-            return self.dense.search(vectors, k)
-        rows = np.flatnonzero(allowed)
-        exact_limit = self.manifest.get("dense", {}).get("flat_max_passages", 0)
-        if is_approximate(self.dense) and len(rows) <= exact_limit:
-            scores = vectors @ np.asarray(self.vectors[rows]).T
-            k = min(k, len(rows))
-            best = np.argsort(-scores, axis=1, kind="stable")[:, :k]
-            return np.take_along_axis(scores, best, axis=1), rows[best]
-        bits = np.packbits(np.asarray(allowed, dtype=bool), bitorder="little")
-        selector = faiss.IDSelectorBitmap(len(allowed), faiss.swig_ptr(bits))  # O(1) to make, unlike a batch
-        return self.dense.search(vectors, k, params=faiss.SearchParameters(sel=selector))
+        if self.sentences is None or self.sentence_dense is None or not len(self.sentences.vectors):
+            return np.zeros(0, np.float32), np.zeros(0, np.int64)
+        sentences = self.sentences
+        if allowed is not None:
+            allowed = np.repeat(np.asarray(allowed, dtype=bool), np.diff(sentences.offsets))
+        limit = self.manifest.get("sentence_dense", {}).get("flat_max_sentences", 0)
+        scores, rows = _nearest(self.sentence_dense, sentences.vectors, vector.reshape(1, -1), k, allowed, limit)
+        scores, rows = scores[0], rows[0]
+        found = rows >= 0
+        passages = np.searchsorted(sentences.offsets, rows[found], side="right") - 1
+        return scores[found], passages
 
     def neighbours(self, passage_id: str, before: int = 2, after: int = 2) -> list[Passage]:
         """The passage with up to `before`/`after` passages around it from the same document, in order."""
@@ -146,6 +147,31 @@ class SentenceVectors:
         return cls(*arrays)
 
 
+def _nearest(dense, stored: np.ndarray, vectors: np.ndarray, k: int, allowed: np.ndarray | None,
+             exact_limit: int) -> tuple[np.ndarray, np.ndarray]:
+    """(scores, rows) of the k nearest of a FAISS index's rows to each query vector, only `allowed` ones if given.
+
+    An approximate index walks its graph past rows a filter forbids, so a narrow filter (one
+    authority among a million passages) would leave it with too few results: when the filter
+    allows no more rows than an exact scan handles quickly, those rows are scanned exactly instead.
+    """
+    import faiss
+
+    vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+    k = min(k, dense.ntotal)
+    if allowed is None:
+        return dense.search(vectors, k)
+    rows = np.flatnonzero(allowed)
+    if is_approximate(dense) and len(rows) <= exact_limit:
+        scores = vectors @ np.asarray(stored[rows], dtype=np.float32).T
+        k = min(k, len(rows))
+        best = np.argsort(-scores, axis=1, kind="stable")[:, :k]
+        return np.take_along_axis(scores, best, axis=1), rows[best]
+    bits = np.packbits(np.asarray(allowed, dtype=bool), bitorder="little")
+    selector = faiss.IDSelectorBitmap(len(allowed), faiss.swig_ptr(bits))  # O(1) to make, unlike a batch
+    return dense.search(vectors, k, params=faiss.SearchParameters(sel=selector))
+
+
 def lexical_tokens(texts: list[str], return_ids: bool = True):
     """Tokenise for BM25 the same way at build and query time: English stop words out, words stemmed."""
     import bm25s
@@ -155,18 +181,18 @@ def lexical_tokens(texts: list[str], return_ids: bool = True):
                           show_progress=False)
 
 
-def build_dense(vectors: np.ndarray, settings: Settings | None = None):
+def build_dense(vectors: np.ndarray, settings: Settings | None = None, flat_max: int | None = None):
     """A FAISS inner-product index (vectors are unit length, so this is cosine), chosen by size.
 
-    Up to `settings.flat_max_passages` rows: exact search over every vector (5.7 ms p95 at 50,000 on one
-    core). Above: an HNSW graph, which at a million passages answered in 11 ms p95 with recall@10 0.988
-    against exact search, with efSearch 2048 (BENCHMARKS.md, "Choosing the FAISS index").
+    Up to `flat_max` rows (settings.flat_max_passages unless given): exact search over every vector (5.7 ms
+    p95 at 50,000 on one core). Above: an HNSW graph, which at a million passages answered in 11 ms p95
+    with recall@10 0.988 against exact search, with efSearch 2048 (BENCHMARKS.md, "Choosing the FAISS index").
     """
     import faiss
 
     settings = settings or Settings.from_env()
     vectors = np.ascontiguousarray(vectors, dtype=np.float32)
-    if len(vectors) <= settings.flat_max_passages:
+    if len(vectors) <= (settings.flat_max_passages if flat_max is None else flat_max):
         dense = faiss.IndexFlatIP(vectors.shape[1])
     else:
         dense = faiss.IndexHNSWFlat(vectors.shape[1], settings.hnsw_neighbours, faiss.METRIC_INNER_PRODUCT)
@@ -241,8 +267,14 @@ def write_index(index_folder: Path, manifest: dict, documents: list[dict], passa
             handle.write(json.dumps(asdict(passage), ensure_ascii=False) + "\n")
     np.save(work / "vectors.npy", vectors.astype(np.float32))
     (work / "embed_keys.json").write_text(json.dumps(embed_keys), encoding="utf-8")
+    sentence_record = {}
     if sentences is not None:
         sentences.save(work / "sentences")
+        sentence_dense = build_dense(sentences.vectors, settings, settings.flat_max_sentences)
+        if is_approximate(sentence_dense):  # an exact one is made from sentences/vectors.npy on load
+            faiss.write_index(sentence_dense, str(work / "sentences" / "dense.faiss"))
+        sentence_record = {"kind": "hnsw" if is_approximate(sentence_dense) else "flat",
+                           "flat_max_sentences": settings.flat_max_sentences, "sentences": len(sentences.vectors)}
     # Counted here, not on the first question: reading a million passages' words takes about a minute.
     frequency = stem_frequency(passage.text for passage in passages)
     (work / "stem_frequency.json").write_text(json.dumps(frequency, ensure_ascii=False), encoding="utf-8")
@@ -257,7 +289,7 @@ def write_index(index_folder: Path, manifest: dict, documents: list[dict], passa
         dense_record.update(neighbours=settings.hnsw_neighbours, ef_construction=settings.hnsw_ef_construction,
                             ef_search=settings.hnsw_ef_search)
     manifest = {**manifest, "format_version": FORMAT_VERSION, "passages": len(passages), "documents": len(documents),
-                "dense": dense_record}
+                "dense": dense_record, "sentence_dense": sentence_record}
     (work / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
     _fsync_folder(work)
     final = builds / stamp
@@ -370,5 +402,22 @@ def load_index(index_folder: Path, settings: Settings | None = None) -> Index:
     lexical = bm25s.BM25.load(str(build / "lexical")) if (build / "lexical").exists() else bm25s.BM25()
     frequency_file = build / "stem_frequency.json"
     frequency = json.loads(frequency_file.read_text(encoding="utf-8")) if frequency_file.is_file() else None
-    return Index(build, manifest, documents, passages, vectors, dense, lexical,
-                 SentenceVectors.load(build / "sentences", random_reads=True), frequency)
+    sentences = SentenceVectors.load(build / "sentences", random_reads=True)
+    return Index(build, manifest, documents, passages, vectors, dense, lexical, sentences,
+                 _sentence_dense(build / "sentences", sentences, manifest, settings), frequency)
+
+
+def _sentence_dense(folder: Path, sentences: "SentenceVectors | None", manifest: dict, settings: Settings):
+    """The FAISS index over every sentence: read (HNSW), or made from the stored vectors (exact)."""
+    import faiss
+
+    if sentences is None:
+        return None
+    if (folder / "dense.faiss").is_file():
+        dense = faiss.read_index(str(folder / "dense.faiss"))
+        dense.hnsw.efSearch = manifest.get("dense", {}).get("ef_search", settings.hnsw_ef_search)
+        return dense
+    dense = faiss.IndexFlatIP(sentences.vectors.shape[1])
+    if len(sentences.vectors):
+        dense.add(np.ascontiguousarray(sentences.vectors, dtype=np.float32))
+    return dense

@@ -157,7 +157,7 @@ def test_quantising_leaves_the_root_logger_as_it_was(backends, tmp_path):
 
 @pytest.mark.model
 def test_sentences_get_the_first_layers_of_the_same_backend(backends, tmp_path):
-    settings = Settings(index=backends["onnx-int8"].folder.parent.parent, backend="onnx-int8")
+    settings = Settings(index=backends["onnx-int8"].folder.parent.parent, backend="onnx-int8", sentence_layers=3)
     first = sentence_embedder(backends["onnx-int8"], settings)
     assert first.name == "all-MiniLM-L6-v2+int8 (first 3 layers)" == settings.sentence_model
     assert sentence_embedder(backends["onnx-int8"], settings) is first  # made once per embedder

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import numpy as np
 import pytest
 
 from indexer.building import build_index
@@ -207,17 +208,17 @@ def test_sentences_are_scored_by_the_model_that_made_the_stored_sentence_vectors
     settings = Settings.from_env(index=seed_index)
     index = load_index(seed_index, settings)
     searcher = Searcher(index, real_embedder, settings)
-    assert searcher.sentence_embedder is not real_embedder  # the model's first layers
+    assert searcher.sentence_embedder is real_embedder  # the whole model: one question vector for both
     assert searcher.sentence_embedder.name == index.manifest["sentence_model"] == settings.sentence_model
     question = "what was said about care leavers' pathway plans?"
     stored = searcher.search(question, k=5)
-    computed = Searcher(replace(index, sentences=None), real_embedder, settings).search(question, k=5)
-    assert [hit.passage.passage_id for hit in stored] == [hit.passage.passage_id for hit in computed]
-    assert [hit.highlights[:1] for hit in stored] == [hit.highlights[:1] for hit in computed]
     assert any(hit.highlights for hit in stored)
+    # the stored sentence vectors choose the same answering sentences as sentences embedded now
+    computed = Searcher(replace(index, sentences=None), real_embedder, settings).highlight(question, stored)
+    assert [hit.highlights[:1] for hit in computed] == [hit.highlights[:1] for hit in stored]
     # a question vector from another model than the stored sentences' would score them wrongly: not used
-    whole = Searcher(index, real_embedder, settings, sentence_embedder=real_embedder)
-    assert whole._stored_sentences([0]) is None
+    other = Searcher(index, real_embedder, settings, sentence_embedder=HashingEmbedder())
+    assert other._stored_sentences([0]) is None and other._best_sentences(np.array([0]), np.zeros(384)) is None
 
 
 def test_unknown_ranking_options_are_refused_with_the_valid_ones():
@@ -276,7 +277,9 @@ def test_lexical_ranking_is_bm25s_own_with_and_without_a_filter(searcher, index)
              if w in index.lexical.vocab_dict]
     half = np.arange(len(index.passages)) % 2 == 0
     for mask in (None, half):
-        ours = searcher._lexical("pathway plans for care leavers", 5, mask)
+        from indexer.search import _top
+
+        ours = _top(searcher._lexical_scores("pathway plans for care leavers", mask), 5)
         rows, scores = index.lexical.retrieve([words], k=5, show_progress=False,
                                               weight_mask=None if mask is None else mask.astype(np.float32))
         expected = [(int(r), float(s)) for r, s in zip(rows[0], scores[0]) if s > 0]

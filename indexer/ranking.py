@@ -1,0 +1,114 @@
+"""Ranking as pure functions: fuse retrievers' scores, weigh passage kinds and time, diversify, fold copies.
+
+Nothing here reads an index: every function takes arrays or plain values, so each can be tested alone.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+COPY_SHINGLE = 4  # words per shingle when telling a verbatim copy
+
+
+def minmax(values: np.ndarray) -> np.ndarray:
+    """Scores scaled to 0..1 over the candidates (all equal -> all 0)."""
+    values = np.asarray(values, dtype=np.float64)
+    if not len(values):
+        return values
+    low, high = float(values.min()), float(values.max())
+    return (values - low) / (high - low) if high > low else np.zeros_like(values)
+
+
+def fuse(features: dict[str, np.ndarray], weights: dict[str, float]) -> np.ndarray:
+    """A weighted sum of min-max scaled features, one value per candidate.
+
+    Scaling over the candidates keeps a retriever's lead: BM25's top match far ahead of the rest stays
+    far ahead, which rank fusion would throw away (eval/TUNING.md).
+    """
+    total = None
+    for name, weight in weights.items():
+        if not weight or name not in features:
+            continue
+        part = weight * minmax(features[name])
+        total = part if total is None else total + part
+    if total is None:
+        size = len(next(iter(features.values()))) if features else 0
+        return np.zeros(size)
+    return total
+
+
+def kind_weights(kinds: Sequence[str], recommendations_asked: bool, boilerplate: float,
+                 recommendation: float) -> np.ndarray:
+    """A multiplier per candidate for what kind of passage it is.
+
+    Boilerplate (contents, local-area facts, lists of earlier inspections, small print) is held back;
+    "What needs to improve" items are held back unless the question asks what needs to improve, when
+    they are what it wants and findings are held back instead.
+    """
+    out = np.ones(len(kinds))
+    for i, kind in enumerate(kinds):
+        if kind == "boilerplate":
+            out[i] = boilerplate
+        elif kind == "recommendation":
+            out[i] = 1.0 if recommendations_asked else recommendation
+    return out
+
+
+def diversify(order: Sequence[int], group_of: Callable[[int], str], groups: Sequence[str], k: int) -> list[int]:
+    """The order re-dealt so that each of `groups` gets its turn: a question comparing three authorities
+    shows each one's best passages near the top, not ten of the first one's.
+
+    Rows are dealt round-robin, best first within each group; rows outside the groups follow in order.
+    """
+    wanted = list(dict.fromkeys(groups))
+    if len(wanted) < 2:
+        return list(order)
+    queues: dict[str, list[int]] = {group: [] for group in wanted}
+    rest = []
+    for row in order:
+        group = group_of(row)
+        (queues[group] if group in queues else rest).append(row)
+    dealt: list[int] = []
+    while any(queues.values()) and len(dealt) < k:
+        for group in wanted:
+            if queues[group]:
+                dealt.append(queues[group].pop(0))
+    leftover = [row for group in wanted for row in queues[group]]
+    return dealt + sorted(leftover, key=list(order).index) + rest
+
+
+def cap_per_document(order: Sequence[int], document_of: Callable[[int], str], per_document: int, k: int
+                     ) -> list[int]:
+    """The first k rows with at most `per_document` from one document, while other documents have rows
+    to give; then the held-back rows fill any places left, in their original order."""
+    if not per_document:
+        return list(order[:k])
+    kept, held = [], []
+    counts: dict[str, int] = {}
+    for row in order:
+        if len(kept) == k:
+            break
+        document = document_of(row)
+        if counts.get(document, 0) >= per_document:
+            held.append(row)
+            continue
+        counts[document] = counts.get(document, 0) + 1
+        kept.append(row)
+    if len(kept) < k and held:
+        position = {row: i for i, row in enumerate(order)}
+        kept = sorted(kept + held[:k - len(kept)], key=position.get)
+    return kept
+
+
+def shingles(text: str) -> frozenset:
+    """Runs of COPY_SHINGLE words, to tell a passage quoted verbatim in another document."""
+    words = re.findall(r"[a-z0-9]+", text.lower())
+    return frozenset(zip(*(words[i:] for i in range(COPY_SHINGLE))))
+
+
+def is_copy(mine: frozenset, theirs: frozenset, threshold: float) -> bool:
+    """True when at least `threshold` of the shorter passage's shingles are in the longer one."""
+    return bool(mine and theirs) and len(mine & theirs) >= threshold * min(len(mine), len(theirs))
