@@ -20,8 +20,8 @@ from .errors import IndexerError
 K = 10  # results scored per question (MRR@10)
 TUTORIAL_CHUNK_SIZE = 1000
 TUTORIAL_CHUNK_OVERLAP = 200
-METRICS = ("hit@1", "hit@5", "mrr@10", "answer@1")
-KINDS = ("lexical", "paraphrase", "acronym", "table", "numeric", "authority")
+METRICS = ("hit@1", "hit@5", "hit@10", "mrr@10", "answer@1")
+KINDS = ("lexical", "paraphrase", "acronym", "table", "numeric", "authority", "authority-time", "precedent", "compare")
 CACHE = Path(tempfile.gettempdir()) / "indexer-eval-cache"  # tutorial-pipeline vectors, by content hash
 DEFAULT_QUESTIONS = Path(__file__).resolve().parent.parent / "eval" / "questions.jsonl"
 
@@ -41,6 +41,8 @@ class Question:
     corpus: str = ""
     doc: str = ""
     note: str = ""
+    # compare questions: each named authority's snippets; the question is scored per authority
+    gold_by_authority: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
 def load_questions(path: str | Path, split: str | None = None) -> list[Question]:
@@ -58,6 +60,8 @@ def load_questions(path: str | Path, split: str | None = None) -> list[Question]
                 question = Question(
                     id=record["id"], q=record["q"], gold=tuple(record["gold"]),
                     **{key: record.get(key) or "" for key in ("kind", "split", "corpus", "doc", "note")},
+                    gold_by_authority=tuple((name, tuple(snippets)) for name, snippets in
+                                            (record.get("gold_by_authority") or {}).items()),
                 )
             except (ValueError, KeyError, TypeError) as error:
                 raise IndexerError(f"{path}, line {number}: not a question with id, q and gold ({error})") from None
@@ -112,21 +116,39 @@ class Outcome:
     answered: bool  # the first result's top highlighted sentence holds a gold snippet
     texts: tuple[str, ...] = ()  # what was returned, for inspection
     answer: str | None = None
+    authority_ranks: tuple[int | None, ...] = ()  # compare questions: the first relevant rank for each authority
+
+    def metrics(self, k: int = K) -> dict[str, float]:
+        """This question's hit@1, hit@5, hit@10, MRR@k and answer@1.
+
+        A compare question is scored by how many of its authorities have a relevant passage: hit@5 and
+        hit@10 are the share of them with one in the top 5 and top 10. Its MRR is the mean over them of
+        1 / the round their first relevant passage comes in, n places to a round for n authorities: a
+        list that gives each authority's best passage in the first n places scores 1, as one that gives
+        one authority's best passage first scores 1 for a single-authority question.
+        """
+        ranks = self.authority_ranks or (self.rank,)
+        per_round = len(ranks)
+
+        def share(test) -> float:
+            return sum(1 for rank in ranks if rank is not None and test(rank)) / len(ranks)
+
+        return {
+            "hit@1": float(self.rank is not None and self.rank <= 1),
+            "hit@5": share(lambda rank: rank <= 5),
+            "hit@10": share(lambda rank: rank <= 10),
+            "mrr@10": sum(1 / -(-rank // per_round) for rank in ranks if rank is not None and rank <= k) / len(ranks),
+            "answer@1": float(self.answered),
+        }
 
 
 def score(outcomes: list[Outcome], k: int = K) -> dict[str, float]:
-    """hit@1, hit@5, MRR@k and answer@1 averaged over the outcomes, with their count as `n`."""
+    """hit@1, hit@5, hit@10, MRR@k and answer@1 averaged over the outcomes, with their count as `n`."""
     n = len(outcomes)
     if not n:
         return {"n": 0, **{metric: float("nan") for metric in METRICS}}
-    ranks = [outcome.rank for outcome in outcomes]
-    return {
-        "n": n,
-        "hit@1": sum(1 for rank in ranks if rank is not None and rank <= 1) / n,
-        "hit@5": sum(1 for rank in ranks if rank is not None and rank <= 5) / n,
-        "mrr@10": sum(1 / rank for rank in ranks if rank is not None and rank <= k) / n,
-        "answer@1": sum(1 for outcome in outcomes if outcome.answered) / n,
-    }
+    per_question = [outcome.metrics(k) for outcome in outcomes]
+    return {"n": n, **{metric: sum(values[metric] for values in per_question) / n for metric in METRICS}}
 
 
 # ---------------------------------------------------------------- systems under test
@@ -290,7 +312,9 @@ def evaluate(system: System, questions: list[Question], k: int = K) -> list[Outc
         rank = first_relevant(texts, question.gold)
         answer = results[0].answer if results else None
         gold = [normalise(snippet) for snippet in question.gold]
-        outcomes.append(Outcome(question, rank, bool(answer) and matches(answer, gold), tuple(texts), answer))
+        by_authority = tuple(first_relevant(texts, snippets) for _, snippets in question.gold_by_authority)
+        outcomes.append(Outcome(question, rank, bool(answer) and matches(answer, gold), tuple(texts), answer,
+                                by_authority))
     return outcomes
 
 
@@ -312,6 +336,12 @@ def groups(outcomes: list[Outcome]) -> dict[str, list[Outcome]]:
     kinds += sorted({o.question.kind for o in outcomes} - set(KINDS) - {""})
     for kind in kinds:
         found[f"kind={kind}"] = [o for o in outcomes if o.question.kind == kind]
+    if len(splits) > 1:
+        for split in splits:
+            for kind in kinds:
+                chosen = [o for o in outcomes if o.question.kind == kind and o.question.split == split]
+                if chosen:
+                    found[f"{split}/{kind}"] = chosen
     return found
 
 
@@ -326,16 +356,16 @@ def table(results: dict[str, list[Outcome]]) -> dict[str, dict[str, dict[str, fl
 def format_table(scores: dict[str, dict[str, dict[str, float]]]) -> str:
     """A plain-text table: one row per group, the metrics of each system side by side."""
     systems = list(next(iter(scores.values())))
-    short = {"hit@1": "h@1", "hit@5": "h@5", "mrr@10": "MRR", "answer@1": "ans@1"}
-    head = f"{'questions':<18}{'n':>4}  " + "  ".join(
+    short = {"hit@1": "h@1", "hit@5": "h@5", "hit@10": "h@10", "mrr@10": "MRR", "answer@1": "ans@1"}
+    head = f"{'questions':<24}{'n':>4}  " + "  ".join(
         f"{name:^{6 * len(METRICS) - 1}}" for name in systems)
-    sub = f"{'':<18}{'':>4}  " + "  ".join(
+    sub = f"{'':<24}{'':>4}  " + "  ".join(
         " ".join(f"{short[metric]:>5}" for metric in METRICS) for _ in systems)
     lines = [head, sub, "-" * len(sub)]
     for row, by_system in scores.items():
         n = next(iter(by_system.values()))["n"]
         cells = "  ".join(" ".join(f"{by_system[name][metric]:>5.3f}" for metric in METRICS) for name in systems)
-        lines.append(f"{row:<18}{n:>4}  {cells}")
+        lines.append(f"{row:<24}{n:>4}  {cells}")
     return "\n".join(lines)
 
 

@@ -57,7 +57,27 @@ def test_hit_at_k_mrr_and_answer_at_1():
         Outcome(question("d"), rank=None, answered=False),
     ]
     assert score(outcomes) == {
-        "n": 4, "hit@1": 0.25, "hit@5": 0.5, "mrr@10": (1 + 1 / 3 + 1 / 10) / 4, "answer@1": 0.25}
+        "n": 4, "hit@1": 0.25, "hit@5": 0.5, "hit@10": 0.75, "mrr@10": (1 + 1 / 3 + 1 / 10) / 4, "answer@1": 0.25}
+
+
+def test_a_compare_question_is_scored_by_how_many_of_its_authorities_are_found():
+    compare = Question(id="c", q="?", gold=("a1", "b1", "c1"), kind="compare",
+                       gold_by_authority=(("A", ("a1",)), ("B", ("b1",)), ("C", ("c1",))))
+    # A first, B third, C never: two of three found; B's passage comes in the first round of three places
+    outcome = evaluation.evaluate(Canned(["x a1", "y", "z b1", "w"]), [compare])[0]
+    assert outcome.authority_ranks == (1, 3, None)
+    assert outcome.metrics() == {"hit@1": 1.0, "hit@5": 2 / 3, "hit@10": 2 / 3, "mrr@10": (1 + 1) / 3,
+                                 "answer@1": 0.0}
+    # one authority's passages first and the next one's only at rank 4: a second round
+    late = evaluation.evaluate(Canned(["a1", "a1 again", "x", "b1", "c1"]), [compare])[0]
+    assert late.metrics()["mrr@10"] == (1 + 1 / 2 + 1 / 2) / 3
+
+
+def test_compare_questions_read_their_gold_by_authority(tmp_path):
+    path = tmp_path / "q.jsonl"
+    path.write_text('{"id": "c", "q": "?", "gold": ["a1", "b1"], "kind": "compare", '
+                    '"gold_by_authority": {"A": ["a1"], "B": ["b1"]}}\n', encoding="utf-8")
+    assert evaluation.load_questions(path)[0].gold_by_authority == (("A", ("a1",)), ("B", ("b1",)))
 
 
 def test_mrr_ignores_ranks_past_k():
@@ -94,7 +114,8 @@ def test_table_groups_by_split_corpus_and_kind():
     outcomes = [Outcome(question("a", kind="lexical"), 1, True),
                 Outcome(question("b", kind="acronym", split="heldout"), None, False)]
     rows = evaluation.table({"project": outcomes, "bm25": outcomes})
-    assert list(rows) == ["all", "split=dev", "split=heldout", "corpus=seeds", "kind=lexical", "kind=acronym"]
+    assert list(rows) == ["all", "split=dev", "split=heldout", "corpus=seeds", "kind=lexical", "kind=acronym",
+                          "dev/lexical", "heldout/acronym"]
     assert rows["split=heldout"]["bm25"]["hit@1"] == 0.0 and rows["kind=lexical"]["project"]["hit@1"] == 1.0
     printed = evaluation.format_table(rows)
     assert "project" in printed and "bm25" in printed and "kind=acronym" in printed
