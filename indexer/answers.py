@@ -299,8 +299,44 @@ def choose_highlights(rows: list[tuple[int, int, float]]) -> tuple[tuple[int, in
     return tuple((start, end) for start, end, _ in chosen)
 
 
+# Passages the answer block never quotes as what was found: boilerplate always, and "What needs to improve"
+# items unless the question asks what needs to improve (they are shown as such: see needs_to_improve).
+NOT_ANSWERS = ("boilerplate",)
+NOT_FINDINGS = ("boilerplate", "recommendation")
+
+
+def asks_for_recommendations(query: str) -> bool:
+    """True when a question asks what needs to improve rather than what was found."""
+    from .query import RECOMMENDATIONS
+
+    return bool(RECOMMENDATIONS.search(query))
+
+
+def needs_to_improve(query: str, hits: list[Hit], max_items: int = 3) -> list[AnswerSentence]:
+    """The recommendations among the hits ("What needs to improve" items), to show as what Ofsted said needs to
+    improve, beside the answer rather than in it. None when the question asks for recommendations: then
+    they are the answer."""
+    if asks_for_recommendations(query):
+        return []
+    items: list[AnswerSentence] = []
+    seen: set[str] = set()
+    for position, hit in enumerate(hits, start=1):
+        text = " ".join(hit.passage.text.split())
+        if hit.passage.kind != "recommendation" or text.lower() in seen:
+            continue
+        seen.add(text.lower())
+        items.append(AnswerSentence(text, hit.passage.passage_id, hit.passage.citation, hit.rank or position,
+                                    round(hit.score, 6)))
+        if len(items) == max_items:
+            break
+    return items
+
+
 def compose_answer(query: str, hits: list[Hit], max_sentences: int = 3) -> list[AnswerSentence]:
     """The best-supported sentences across the top hits, each verbatim, with the rank of its hit to cite.
+
+    The answer says what was found: boilerplate is never quoted, nor are recommendations ("What needs to
+    improve" items) unless the question asks what needs to improve.
 
     Works from what the hits carry: each hit's highlighted sentences (already chosen against the question
     by meaning and words), weighted by the hit's score relative to the first hit's, by their place among
@@ -309,12 +345,14 @@ def compose_answer(query: str, hits: list[Hit], max_sentences: int = 3) -> list[
     best hit. Sentences from hits scoring under ANSWER_MIN_SUPPORT of the first hit, and sentences scoring
     under ANSWER_MIN_RATIO of the best sentence, are left out: one sure sentence beats three loose ones.
     """
-    if not hits:
+    excluded = NOT_ANSWERS if asks_for_recommendations(query) else NOT_FINDINGS
+    ranked = [(position, hit) for position, hit in enumerate(hits, start=1) if hit.passage.kind not in excluded]
+    if not ranked:
         return []
     concepts = question_concepts(query)
-    top = max(hits[0].score, 1e-9)
+    top = max(ranked[0][1].score, 1e-9)
     candidates: list[AnswerSentence] = []
-    for position_of_hit, hit in enumerate(hits, start=1):
+    for position_of_hit, hit in ranked:
         support = hit.score / top if hit.score > 0 else 0.0
         if support < ANSWER_MIN_SUPPORT:
             continue

@@ -153,6 +153,10 @@ def _understood(searcher) -> dict:
         "expansions": [{"term": e.term, "expansion": e.expansion} for e in meaning.expansions],
         "authorities": list(meaning.authorities),
         "years": list(meaning.years),
+        "since": meaning.after,
+        "report": "latest" if meaning.latest else "earlier" if meaning.earlier else None,
+        "asks_what_needs_to_improve": meaning.recommendations,
+        "searched_for": meaning.search_text if meaning.search_text != meaning.query else None,
     }
     return {key: value for key, value in found.items() if value}
 
@@ -169,14 +173,21 @@ def _marked(text: str, spans) -> str:
 
 
 def _print_results(query: str, searcher, hits, as_json: bool) -> None:
+    from .answers import needs_to_improve
+
     answer = _answer(query, hits)
+    improve = needs_to_improve(query, hits)
     understood = _understood(searcher)
     if as_json:
+        def quoted(sentences):
+            return [{"text": a.text, "hit": a.hit_rank, "citation": a.citation, "passage_id": a.passage_id}
+                    for a in sentences]
+
         print(json.dumps({
             "query": query,
             "understood": understood,
-            "answer": [{"text": a.text, "hit": a.hit_rank, "citation": a.citation, "passage_id": a.passage_id}
-                       for a in answer],
+            "answer": quoted(answer),
+            "needs_to_improve": quoted(improve),
             "hits": [hit.to_json() for hit in hits],
         }, ensure_ascii=False))
         return
@@ -186,14 +197,16 @@ def _print_results(query: str, searcher, hits, as_json: bool) -> None:
     if not hits:
         print(f"No passages found for: {query}")
         return
-    if answer:
-        print("Answer (verbatim; [n] is the passage it comes from):")
-        for sentence in answer:
-            for line in textwrap.wrap(f"“{' '.join(sentence.text.split())}” [{sentence.hit_rank}]", width=96):
-                print(f"  {line}")
-        print()
+    for heading, sentences in (("Answer (verbatim; [n] is the passage it comes from):", answer),
+                               ("Ofsted said this needs to improve:", improve)):
+        if sentences:
+            print(heading)
+            for sentence in sentences:
+                for line in textwrap.wrap(f"“{' '.join(sentence.text.split())}” [{sentence.hit_rank}]", width=96):
+                    print(f"  {line}")
+            print()
     for hit in hits:
-        print(f"{hit.rank:>2}. {hit.passage.citation}  [score {hit.score:.4f}]")
+        print(f"{hit.rank:>2}. {hit.passage.citation}  [{hit.passage.kind}, score {hit.score:.4f}]")
         if hit.passage.section:
             print(f"    Section: {hit.passage.section}")
         for line in textwrap.wrap(" ".join(_marked(hit.passage.text, hit.highlights).split()), width=96):

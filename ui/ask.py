@@ -55,8 +55,15 @@ st.caption(core.md(" · ".join(notes)))
 if sentences:
     with st.container(border=True):
         st.subheader("Answer", anchor=False)
-        st.caption("Sentences quoted verbatim from the reports; each number goes to the passage it comes from.")
+        st.caption("What inspectors found, in sentences quoted verbatim from the reports; each number goes to the "
+                   "passage it comes from.")
         st.html(core.answer_html(sentences))
+improve = core.recommendations(query, hits)
+if improve:
+    with st.container(border=True):
+        st.markdown("**Ofsted said this needs to improve**")
+        st.caption("Items from the reports' “What needs to improve” lists, quoted verbatim.")
+        st.html(core.answer_html(improve))
 
 core.export_buttons("ask-results", "Inspection report search: Ask", query,
                     [Section(None, tuple(hits))], [f"Filters: {core.describe_filters(filters)}"])

@@ -64,6 +64,7 @@ h1 {font-size: 2.1rem !important;}
 .doc-reader .para {margin: 0 0 .8rem 0;}
 .doc-reader .para.current {border-left: 6px double #1d4ed8; padding-left: .7rem;}
 .nothing {font-style: italic;}
+.meta .kind {font-weight: 600; color: #1f2937; border: 1px solid #9ca3af; border-radius: 4px; padding: 0 .3rem;}
 </style>"""
 
 
@@ -281,6 +282,13 @@ def answer(searcher: Searcher, query: str, hits: list[Hit]) -> list:
     return _cached_answer(hits, str(searcher.index.folder), query, ids)
 
 
+def recommendations(query: str, hits: list[Hit]) -> list:
+    """What Ofsted said needs to improve on the theme: the recommendation items among the hits."""
+    from indexer.answers import needs_to_improve
+
+    return needs_to_improve(query, hits)
+
+
 # ------------------------------------------------------------------ sidebar filters and the URL
 
 
@@ -447,7 +455,9 @@ def hit_html(hit: Hit, spans=(), anchor: str | None = None, grade: str | None = 
     """One hit: number and citation, section, grade, the passage with its answering sentences marked, also-in."""
     passage = hit.passage
     head = f'<p class="cite">{f"[{hit.rank}] " if numbered else ""}{esc(passage.citation)}</p>'
-    meta = [f"Section: {esc(passage.section)}"] if passage.section else []
+    meta = [f'<span class="kind">{esc(KIND_LABELS.get(passage.kind, passage.kind))}</span>']
+    if passage.section:
+        meta.append(f"Section: {esc(passage.section)}")
     meta.append(esc(passage.doc_type.capitalize()))
     if grade:
         meta.append(f"<b>Grade given — {esc(grade)}</b>")
@@ -471,6 +481,11 @@ def context_html(passages: list[Passage], current_id: str) -> str:
                      f'{" · " + esc(passage.section) if passage.section else ""}</p>'
                      f'<div class="passage">{esc(passage.text)}</div></div>')
     return "".join(parts)
+
+
+KIND_LABELS = {"finding": "Finding", "recommendation": "What needs to improve", "summary": "Summary",
+               "plan action": "Plan action", "council narrative": "Council paper", "boilerplate": "Boilerplate",
+               "text": "Text"}
 
 
 def answer_html(sentences: list) -> str:
