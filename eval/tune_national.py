@@ -81,6 +81,10 @@ class CachedEmbedder:
     def token_count(self, text):
         return self.embedder.token_count(text)
 
+    def with_layers(self, layers):
+        """The cached first-layers model, for an index whose sentence vectors it made."""
+        return CachedEmbedder(self.embedder.with_layers(layers))
+
 
 def line(name: str, outcomes: list, kinds: list[str]) -> str:
     by_kind = {kind: evaluation.score([o for o in outcomes if o.question.kind == kind]) for kind in kinds}

@@ -377,6 +377,8 @@ class Searcher:
         options = self.options
         originals: list[int] = []
         copies: dict[int, list[int]] = {}
+        per_document: dict[str, int] = {}
+        placed = 0  # originals that the per-document cap lets in: enough of them, and the rest can wait
         for row in order:
             if options.collapse_copies:
                 original = self._copy_of(row, originals)
@@ -384,7 +386,12 @@ class Searcher:
                     copies.setdefault(original, []).append(row)
                     continue
             originals.append(row)
-            if len(originals) >= 4 * k + 40:  # enough to fill k places under the per-document cap
+            document = self.index.passages[row].doc_id
+            per_document[document] = per_document.get(document, 0) + 1
+            placed += not options.per_document or per_document[document] <= options.per_document
+            # two spare, for a copy found later whose original moves it to another document; and no further
+            # than three times k when few documents share the places (a question about one authority's reports)
+            if placed >= k + 2 or len(originals) >= 3 * k:
                 break
         # Of a passage and its copies, show the original: a plan quoting a report cites the report.
         shown_of = {row: min([row, *copies.get(row, ())], key=self._originality) for row in originals}

@@ -13,6 +13,7 @@ from indexer.answers import (
     Highlighter,
     choose_highlights,
     compose_answer,
+    needs_to_improve,
     concept_overlap,
     question_concepts,
     sentence_spans,
@@ -143,3 +144,23 @@ def test_answer_block_of_nothing_is_empty():
 def test_answer_block_leaves_out_a_sentence_far_weaker_than_the_best():
     hits = [hit(1, ONE, 1.0, [(0, 35)]), hit(2, THREE, 0.9, [(0, 26)])]
     assert [a.text for a in compose_answer("pathway plans", hits)] == ["Pathway plans are not good quality."]
+
+
+RECOMMENDATION = "The quality of pathway plans for care leavers."
+
+
+def test_the_answer_says_what_was_found_and_lists_what_needs_to_improve_beside_it():
+    bullet = replace(hit(1, RECOMMENDATION, 1.0, [(0, len(RECOMMENDATION))]),
+                     passage=replace(passage(1, RECOMMENDATION), kind="recommendation"))
+    boilerplate = replace(hit(3, "The previous inspection of pathway plans was in 2014.", 0.95, [(0, 52)]),
+                          passage=replace(passage(3, "The previous inspection of pathway plans was in 2014."),
+                                          kind="boilerplate"))
+    finding = replace(hit(2, ONE, 0.9, [(0, 35)]), passage=replace(passage(2, ONE), kind="finding"))
+    hits = [bullet, finding, boilerplate]
+    assert [(a.text, a.hit_rank) for a in compose_answer("pathway plans", hits)] == [
+        ("Pathway plans are not good quality.", 2)]
+    assert [(a.text, a.hit_rank) for a in needs_to_improve("pathway plans", hits)] == [(RECOMMENDATION, 1)]
+    # asked what needs to improve, the recommendation is the answer, and not listed again beside it
+    asked = "what needs to improve about pathway plans?"
+    assert compose_answer(asked, hits)[0].text == RECOMMENDATION
+    assert needs_to_improve(asked, hits) == []

@@ -335,3 +335,53 @@ def test_filters_apply_on_an_approximate_index_too(tmp_path, settings, hashing_e
     assert docs(narrow) == ["tameside-2023"]
     wide = searcher.search("children", k=5, filters=Filters(authorities=("Oldham",)))  # the graph, with a selector
     assert len(wide) == 5 and {hit.passage.authority for hit in wide} == {"Oldham"}
+
+
+REPORT_2024 = (
+    "Judgement Grade\n\n"
+    "The experiences and progress of care leavers Good\n\n"
+    "What needs to improve?\n\n"
+    "- The quality of pathway plans for care leavers.\n\n"
+    "The experiences and progress of care leavers: good\n\n"
+    "1. Pathway plans for care leavers are written with young people and reviewed when their plans change.\n\n"
+    "2. Personal advisers keep in touch with care leavers who live out of the area.\n"
+)
+
+
+@pytest.fixture
+def kinds_searcher(tmp_path, hashing_embedder, settings):
+    files = {
+        "metadata.csv": "file,authority,doc_type,date,source\n"
+                        "leeds.txt,Leeds,inspection report,2024-05-01,Ofsted\n"
+                        "wakefield.txt,Wakefield,inspection report,2024-06-01,Ofsted\n",
+        "leeds.txt": REPORT_2024,
+        "wakefield.txt": REPORT_2024.replace("written with young people", "written late and rarely reviewed"),
+    }
+    build_index([write_files(tmp_path / "kinds", files)], settings.index, hashing_embedder, settings, progress=False,
+                log=lambda *_: None)
+    return Searcher(load_index(settings.index, settings), hashing_embedder, settings)
+
+
+def test_findings_come_before_what_needs_to_improve_unless_that_is_asked(kinds_searcher):
+    found = kinds_searcher.search("pathway plans for care leavers in Leeds", k=4)
+    kinds = [hit.passage.kind for hit in found]
+    assert kinds[0] == "finding" and found[0].passage.text.startswith("Pathway plans for care leavers are written")
+    assert kinds.index("recommendation") > 0 and "boilerplate" not in kinds[:2]
+    assert {hit.passage.authority for hit in found} == {"Leeds"}
+    asked = kinds_searcher.search("what needs to improve about pathway plans for care leavers in Leeds?", k=3)
+    assert asked[0].passage.kind == "recommendation"
+
+
+def test_a_question_naming_two_authorities_gets_each_one_s_best_passage_first(kinds_searcher):
+    hits = kinds_searcher.search("how do Leeds and Wakefield review pathway plans for care leavers?", k=4)
+    assert {hit.passage.authority for hit in hits[:2]} == {"Leeds", "Wakefield"}
+    meaning = kinds_searcher.last_interpretation
+    assert meaning.filters.authorities == ("Leeds", "Wakefield")
+    assert "Leeds" not in meaning.search_text and "pathway plans" in meaning.search_text
+
+
+def test_a_buried_sentence_brings_its_passage_in(kinds_searcher):
+    meaning = kinds_searcher.interpret("personal advisers keep in touch out of the area")
+    rows = kinds_searcher._sentence_candidates(kinds_searcher.sentence_embedder.encode([meaning.search_text])[0], None)
+    texts = [kinds_searcher.index.passages[row].text for row in rows]
+    assert any(text.startswith("Personal advisers keep in touch") for text in texts[:2])
