@@ -43,6 +43,7 @@ class Question:
     note: str = ""
     # compare questions: each named authority's snippets; the question is scored per authority
     gold_by_authority: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    docs: tuple[str, ...] = ()  # the files the gold may come from (national questions)
 
 
 def load_questions(path: str | Path, split: str | None = None) -> list[Question]:
@@ -62,6 +63,7 @@ def load_questions(path: str | Path, split: str | None = None) -> list[Question]
                     **{key: record.get(key) or "" for key in ("kind", "split", "corpus", "doc", "note")},
                     gold_by_authority=tuple((name, tuple(snippets)) for name, snippets in
                                             (record.get("gold_by_authority") or {}).items()),
+                    docs=tuple(record.get("docs") or ()),
                 )
             except (ValueError, KeyError, TypeError) as error:
                 raise IndexerError(f"{path}, line {number}: not a question with id, q and gold ({error})") from None
