@@ -55,6 +55,12 @@ VARIANTS: dict[str, dict] = {
     "no acronyms": {"expand_acronyms": False},
     "per document 0": {"per_document": 0},
     "rrf": {"fusion": "rrf"},
+    "sentence words 0.25": {"sentence_word_weight": 0.25},
+    "sentence words 0.0": {"sentence_word_weight": 0.0},
+    "sentence words 1.0": {"sentence_word_weight": 1.0},
+    "rerank 5": {"rerank": 5},
+    "rerank 2.0": {"rerank_weight": 2.0},
+    "candidates 50": {},
 }
 # A grid over the main weights: "grid d0.7 s0.3 r0.3 w1.0" = dense share, sentence share, recommendation, rerank
 for _dense in (0.65, 0.7, 0.75, 0.8):

@@ -77,3 +77,14 @@ def names_for(indexed: set[str]) -> dict[str, tuple[str, ...]]:
     for name in indexed:
         add(name, [name])
     return {alias: tuple(targets) for alias, targets in found.items()}
+
+
+def absent_names(indexed: set[str]) -> dict[str, str]:
+    """Every name or alias (folded) of a register authority that no indexed document belongs to -> its name."""
+    present = set(names_for(indexed))
+    absent: dict[str, str] = {}
+    for authority in load_register():
+        for alias in (authority.name, *authority.aliases):
+            if fold(alias) not in present:
+                absent.setdefault(fold(alias), authority.name)
+    return absent

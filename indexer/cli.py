@@ -157,6 +157,7 @@ def _understood(searcher) -> dict:
         "report": "latest" if meaning.latest else "earlier" if meaning.earlier else None,
         "asks_what_needs_to_improve": meaning.recommendations,
         "searched_for": meaning.search_text if meaning.search_text != meaning.query else None,
+        "not_in_index": list(meaning.absent),
     }
     return {key: value for key, value in found.items() if value}
 
@@ -194,6 +195,9 @@ def _print_results(query: str, searcher, hits, as_json: bool) -> None:
     if understood.get("expansions"):
         print("Also searched for: " + "; ".join(f"{e['term']} = {e['expansion']}"
                                                 for e in understood["expansions"]) + "\n")
+    if understood.get("not_in_index"):
+        print(f"The index has no documents for {', '.join(understood['not_in_index'])}: "
+              "these passages come from every authority it holds.\n")
     if not hits:
         print(f"No passages found for: {query}")
         return

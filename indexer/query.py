@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 
-from .authorities import WORDLIKE, fold, load_register, names_for
+from .authorities import WORDLIKE, absent_names, fold, load_register, names_for
 from .glossary import Expansion, Glossary
 
 YEAR = re.compile(r"\b(19[89]\d|20\d\d)\b")
@@ -58,6 +58,7 @@ class Interpretation:
     earlier: bool = False  # the question asks about an earlier (previous, first) report
     recommendations: bool = False  # the question asks what needs to improve, not what was found
     topic: str = ""  # the question without the authorities and times it is filtered or boosted by
+    absent: tuple[str, ...] = ()  # authorities the question names that no indexed document belongs to
 
     @property
     def search_text(self) -> str:
@@ -82,6 +83,7 @@ class Interpreter:
     def __init__(self, authority_names: set[str], glossary: Glossary | None = None):
         self.glossary = glossary or Glossary()
         self._names = names_for(authority_names)  # folded alias -> authorities as the index spells them
+        self._absent = absent_names(authority_names)  # folded alias -> a register authority the index lacks
         self._acronyms = {fold(alias) for authority in load_register() for alias in authority.aliases
                           if re.sub(r"[^A-Za-z]", "", alias).isupper()}  # "BCP", "RBKC", "H&F": only as written
 
@@ -105,7 +107,26 @@ class Interpreter:
         spans += time_spans(query)
         return Interpretation(query, expansions, authorities, years, after, bool(LATEST.search(query)), filters,
                               earlier=bool(EARLIER.search(query)) and not LATEST.search(query),
-                              recommendations=bool(RECOMMENDATIONS.search(query)), topic=without(query, spans))
+                              recommendations=bool(RECOMMENDATIONS.search(query)), topic=without(query, spans),
+                              absent=self.absent_authorities(query))
+
+    def absent_authorities(self, query: str) -> tuple[str, ...]:
+        """Authorities the question names that the index has no documents of ("Manchester" in an index
+        without Manchester's reports): the search runs without them, and the user is told."""
+        tokens = [(match.group(), fold(match.group().replace("’s", "").replace("'s", "")))
+                  for match in re.finditer(r"[A-Za-z0-9][A-Za-z0-9'’.]*|&", query)]
+        found: list[str] = []
+        for width in range(MAX_NAME_WORDS, 0, -1):
+            for position in range(len(tokens) - width + 1):
+                words = tokens[position:position + width]
+                key = " ".join(word for _, word in words if word)
+                name = self._absent.get(key)
+                if name and name not in found and self._accept(key, [written for written, _ in words]) \
+                        and not self._names.get(key):
+                    found.append(name)
+        # a name inside a longer indexed one ("Northamptonshire" in "West Northamptonshire") is not absent
+        named = " ".join(self.named_authorities(query)).lower()
+        return tuple(name for name in found if name.lower() not in named)
 
     def named_authorities(self, query: str) -> tuple[str, ...]:
         """The authorities a question names, by any name or alias the register knows, in order of mention."""

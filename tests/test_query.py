@@ -85,3 +85,10 @@ def test_questions_asking_what_needs_to_improve(interpreter):
     assert interpreter.interpret("what did Ofsted say needs to improve in Leeds?").recommendations
     assert interpreter.interpret("Kent's areas for improvement").recommendations
     assert not interpreter.interpret("has Kent improved since 2019?").recommendations
+
+
+def test_an_authority_the_index_lacks_is_reported_not_silently_dropped():
+    interpreter = Interpreter({"Kent", "West Northamptonshire"})
+    assert interpreter.interpret("Kent and Surrey care leavers").absent == ("Surrey",)
+    assert interpreter.interpret("West Northamptonshire care leavers").absent == ()
+    assert interpreter.interpret("Northamptonshire 2019").authorities == ("West Northamptonshire",)

@@ -50,7 +50,13 @@ if meaning.get("expansions"):
     notes.append("also searched for " + "; ".join(f"{e.term} → {e.expansion}" for e in meaning["expansions"]))
 if meaning.get("authorities"):
     notes.append("only " + ", ".join(meaning["authorities"]) + ", as the question names it")
+if meaning.get("time"):
+    notes.append(f"favouring {meaning['time']}")
 st.caption(core.md(" · ".join(notes)))
+if meaning.get("absent"):
+    st.warning(core.md(f"This index has no documents for {', '.join(meaning['absent'])}: the passages below come "
+                       "from every authority it holds. Add their reports to the corpus and rebuild to search them."),
+               icon=":material/info:")
 
 if sentences:
     with st.container(border=True):

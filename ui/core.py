@@ -183,8 +183,12 @@ def interpret(searcher: Searcher, query: str, filters: Filters) -> dict:
     if not hasattr(searcher, "interpret"):
         return {}
     meaning = searcher.interpret(query, filters)
+    report = "the latest report" if meaning.latest else "an earlier report" if meaning.earlier else None
     return {"expansions": tuple(meaning.expansions),
-            "authorities": tuple(meaning.authorities) if meaning.filters.authorities != filters.authorities else ()}
+            "authorities": tuple(meaning.authorities) if meaning.filters.authorities != filters.authorities else (),
+            "absent": tuple(getattr(meaning, "absent", ())),
+            "time": ", ".join(part for part in (", ".join(meaning.years), meaning.after and f"since {meaning.after}",
+                                                report) if part)}
 
 
 def build_command(settings: Settings, corpus: list[str] | None = None) -> str:
