@@ -312,21 +312,20 @@ def asks_for_recommendations(query: str) -> bool:
     return bool(RECOMMENDATIONS.search(query))
 
 
-def needs_to_improve(query: str, hits: list[Hit], max_items: int = 3) -> list[AnswerSentence]:
-    """The recommendations among the hits ("What needs to improve" items), to show as what Ofsted said needs to
-    improve, beside the answer rather than in it. None when the question asks for recommendations: then
-    they are the answer."""
-    if asks_for_recommendations(query):
-        return []
+def needs_to_improve(found: list[Hit], hits: list[Hit], max_items: int = 3) -> list[AnswerSentence]:
+    """Recommendations ("What needs to improve" items) found for the question, as what Ofsted said needs to
+    improve, to show beside the answer rather than in it: verbatim, cited, with the number of the hit they
+    are among the results (0 when they are not)."""
+    ranks = {hit.passage.passage_id: hit.rank or position for position, hit in enumerate(hits, start=1)}
     items: list[AnswerSentence] = []
     seen: set[str] = set()
-    for position, hit in enumerate(hits, start=1):
+    for hit in found:
         text = " ".join(hit.passage.text.split())
         if hit.passage.kind != "recommendation" or text.lower() in seen:
             continue
         seen.add(text.lower())
-        items.append(AnswerSentence(text, hit.passage.passage_id, hit.passage.citation, hit.rank or position,
-                                    round(hit.score, 6)))
+        items.append(AnswerSentence(text, hit.passage.passage_id, hit.passage.citation,
+                                    ranks.get(hit.passage.passage_id, 0), round(hit.score, 6)))
         if len(items) == max_items:
             break
     return items

@@ -131,9 +131,9 @@ def command_search(args) -> int:
             for line in source:
                 query = line.strip()
                 if query:
-                    _print_results(query, searcher, searcher.search(query, args.k, filters), as_json=True)
+                    _print_results(query, searcher, searcher.search(query, args.k, filters), True, filters)
         return 0
-    _print_results(args.query, searcher, searcher.search(args.query, args.k, filters), args.json)
+    _print_results(args.query, searcher, searcher.search(args.query, args.k, filters), args.json, filters)
     return 0
 
 
@@ -173,11 +173,11 @@ def _marked(text: str, spans) -> str:
     return "".join(out + [text[at:]])
 
 
-def _print_results(query: str, searcher, hits, as_json: bool) -> None:
+def _print_results(query: str, searcher, hits, as_json: bool, filters) -> None:
     from .answers import needs_to_improve
 
     answer = _answer(query, hits)
-    improve = needs_to_improve(query, hits)
+    improve = needs_to_improve(searcher.recommendations(query, hits, filters), hits)
     understood = _understood(searcher)
     if as_json:
         def quoted(sentences):
@@ -206,7 +206,8 @@ def _print_results(query: str, searcher, hits, as_json: bool) -> None:
         if sentences:
             print(heading)
             for sentence in sentences:
-                for line in textwrap.wrap(f"“{' '.join(sentence.text.split())}” [{sentence.hit_rank}]", width=96):
+                cited = f"[{sentence.hit_rank}]" if sentence.hit_rank else f"— {sentence.citation}"
+                for line in textwrap.wrap(f"“{' '.join(sentence.text.split())}” {cited}", width=96):
                     print(f"  {line}")
             print()
     for hit in hits:

@@ -38,10 +38,11 @@ class Filters:
     until: str | None = None  # "2020" or "2020-12-31": on or before
     doc_ids: tuple[str, ...] = ()  # only these documents (e.g. those of authorities with a given grade)
     exclude_doc_ids: tuple[str, ...] = ()  # never these documents
+    kinds: tuple[str, ...] = ()  # only passages of these kinds (finding, recommendation, …: sections.PASSAGE_KINDS)
 
     def is_empty(self) -> bool:
         return not (self.authorities or self.doc_types or self.since or self.until or self.doc_ids
-                    or self.exclude_doc_ids)
+                    or self.exclude_doc_ids or self.kinds)
 
 
 @dataclass(frozen=True)

@@ -159,8 +159,10 @@ def test_the_answer_says_what_was_found_and_lists_what_needs_to_improve_beside_i
     hits = [bullet, finding, boilerplate]
     assert [(a.text, a.hit_rank) for a in compose_answer("pathway plans", hits)] == [
         ("Pathway plans are not good quality.", 2)]
-    assert [(a.text, a.hit_rank) for a in needs_to_improve("pathway plans", hits)] == [(RECOMMENDATION, 1)]
-    # asked what needs to improve, the recommendation is the answer, and not listed again beside it
-    asked = "what needs to improve about pathway plans?"
-    assert compose_answer(asked, hits)[0].text == RECOMMENDATION
-    assert needs_to_improve(asked, hits) == []
+    # recommendations found beside the hits are listed with the number of their hit, or none
+    elsewhere = replace(bullet, passage=replace(bullet.passage, passage_id="other/0001"))
+    assert [(a.text, a.hit_rank) for a in needs_to_improve([bullet, elsewhere, finding], hits)] == [
+        (RECOMMENDATION, 1)]  # the same words once, and never a finding
+    assert [(a.text, a.hit_rank) for a in needs_to_improve([elsewhere], hits)] == [(RECOMMENDATION, 0)]
+    # asked what needs to improve, the recommendation is the answer
+    assert compose_answer("what needs to improve about pathway plans?", hits)[0].text == RECOMMENDATION

@@ -385,3 +385,13 @@ def test_a_buried_sentence_brings_its_passage_in(kinds_searcher):
     rows = kinds_searcher._sentence_candidates(kinds_searcher.sentence_embedder.encode([meaning.search_text])[0], None)
     texts = [kinds_searcher.index.passages[row].text for row in rows]
     assert any(text.startswith("Personal advisers keep in touch") for text in texts[:2])
+
+
+def test_what_needs_to_improve_on_the_theme_is_found_beside_the_findings(kinds_searcher):
+    question = "pathway plans for care leavers in Leeds"
+    hits = kinds_searcher.search(question, k=1)
+    beside = kinds_searcher.recommendations(question, hits)
+    assert [hit.passage.text for hit in beside] == ["The quality of pathway plans for care leavers."]
+    assert kinds_searcher.recommendations("personal advisers keeping in touch in Leeds", hits) == []  # off theme
+    asked = "what needs to improve about pathway plans in Leeds?"
+    assert kinds_searcher.recommendations(asked, kinds_searcher.search(asked, k=1)) == []  # they are the results

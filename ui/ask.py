@@ -64,7 +64,7 @@ if sentences:
         st.caption("What inspectors found, in sentences quoted verbatim from the reports; each number goes to the "
                    "passage it comes from.")
         st.html(core.answer_html(sentences))
-improve = core.recommendations(query, hits)
+improve = core.recommendations(searcher, query, hits, filters)
 if improve:
     with st.container(border=True):
         st.markdown("**Ofsted said this needs to improve**")

@@ -286,11 +286,11 @@ def answer(searcher: Searcher, query: str, hits: list[Hit]) -> list:
     return _cached_answer(hits, str(searcher.index.folder), query, ids)
 
 
-def recommendations(query: str, hits: list[Hit]) -> list:
-    """What Ofsted said needs to improve on the theme: the recommendation items among the hits."""
+def recommendations(searcher: Searcher, query: str, hits: list[Hit], filters: Filters) -> list:
+    """What Ofsted said needs to improve on the theme: the recommendations closest to the question."""
     from indexer.answers import needs_to_improve
 
-    return needs_to_improve(query, hits)
+    return needs_to_improve(searcher.recommendations(query, hits, filters), hits)
 
 
 # ------------------------------------------------------------------ sidebar filters and the URL
@@ -495,8 +495,10 @@ KIND_LABELS = {"finding": "Finding", "recommendation": "What needs to improve", 
 def answer_html(sentences: list) -> str:
     """The answer block: verbatim sentences, each with its citation number linking to the hit."""
     items = "".join(
-        f'<li><q>{esc(s.text)}</q> <a href="#hit-{int(s.hit_rank)}" title="Go to passage {int(s.hit_rank)}">'
-        f"[{int(s.hit_rank)}]</a><br><span class=\"src\">{esc(s.citation)}</span></li>"
+        f'<li><q>{esc(s.text)}</q>'
+        + (f' <a href="#hit-{int(s.hit_rank)}" title="Go to passage {int(s.hit_rank)}">[{int(s.hit_rank)}]</a>'
+           if s.hit_rank else "")
+        + f'<br><span class="src">{esc(s.citation)}</span></li>'
         for s in sentences)
     return f'<div class="answer"><ol>{items}</ol></div>'
 
