@@ -28,6 +28,7 @@ class RankingOptions:
     sentence_share: float = 0.3  # of the dense share: the best sentence's similarity, the rest the passage's
     sentence_candidates: int = 200  # sentences the sentence retriever proposes (each brings its passage)
     expand_acronyms: bool = True  # add long forms of acronyms in the question (and acronyms of long forms)
+    topic_only: bool = True  # search for the question without the authorities and times it is filtered by
     mine_acronyms: bool = True  # also learn acronyms the indexed documents define, "… officers (IROs)"
     authority: str = "filter"  # an authority named in the question: filter | boost | off
     authority_boost: float = 0.5  # for authority="boost": share of the top fused score added
@@ -110,7 +111,7 @@ class Searcher:
         if mask is not None and not mask.any():
             return []
         pool = max(self.settings.candidates, k)
-        text = meaning.search_text
+        text = meaning.search_text if self.options.topic_only else replace(meaning, topic="").search_text
         query_vector = self.embedder.encode([text])
         sentence_vector = self._sentence_vector(text, query_vector)
         rows, features = self._candidates(query_vector, sentence_vector, text, pool, mask)
