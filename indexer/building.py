@@ -111,7 +111,9 @@ def _metadata_rows(folders) -> dict[str, dict[str, str]]:
 
 
 def _metadata_checksums(folders) -> dict[str, str]:
-    return {str(Path(folder) / METADATA_FILE): file_checksum(Path(folder) / METADATA_FILE)
+    """Checksum of each folder's metadata file, by its absolute path (a build given `corpus` and an app given
+    the same folder's full path must agree)."""
+    return {str((Path(folder) / METADATA_FILE).resolve()): file_checksum(Path(folder) / METADATA_FILE)
             for folder in folders if (Path(folder) / METADATA_FILE).is_file()}
 
 

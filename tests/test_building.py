@@ -279,6 +279,13 @@ def test_document_and_passage_ids_survive_new_documents_being_added(tmp_path, se
     assert [p.passage_id for p in index.passages if p.doc_id == "report"] == before
 
 
+def test_a_folder_given_relative_then_absolute_is_not_stale(tmp_path, settings, hashing_embedder, monkeypatch):
+    write_files(tmp_path / "corpus", {"report.txt": REPORT, "metadata.csv": "file,authority\nreport.txt,Oldham\n"})
+    monkeypatch.chdir(tmp_path)
+    build(Path("corpus"), settings, hashing_embedder)  # `build --corpus corpus`
+    assert stale_reasons([(tmp_path / "corpus").resolve()], settings.index, settings) == []  # the app's full path
+
+
 def test_an_index_built_with_the_settings_backend_is_not_stale(tmp_path):
     corpus = write_files(tmp_path / "corpus", {"report.txt": REPORT})
     settings = Settings.from_env(index=tmp_path / "index", backend="onnx-int8", sentence_layers=3)
