@@ -192,10 +192,10 @@ class Searcher:
 
     def _fuse(self, features: dict[str, np.ndarray]) -> np.ndarray:
         """One score per candidate: the weighted dense (passage and best sentence) and lexical scores."""
-        options = self.options
-        dense = options.score_dense_weight
+        options, settings = self.options, self.settings
+        dense = options.score_dense_weight * settings.dense_weight
         weights = {"passage": dense * (1.0 - options.sentence_share), "sentence": dense * options.sentence_share,
-                   "lexical": 1.0 - dense}
+                   "lexical": (1.0 - options.score_dense_weight) * settings.lexical_weight}
         if options.fusion == "rrf":
             return _reciprocal_rank(features, weights, self.settings.rrf_k)
         return ranking.fuse(features, weights)
