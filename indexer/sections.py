@@ -178,7 +178,9 @@ class Sectioner:
             self.state = "summary"
             return False, Place(self.section, None, "boilerplate")
         heading = clean_heading(text) if layout != "row" else ""
-        if heading and len(heading.split()) <= HEADING_WORDS and not self.council:
+        # a paragraph is read as a template heading only when it does not end as a sentence does
+        sentence = layout != "heading" and heading.endswith((".", ",", ";"))
+        if heading and len(heading.split()) <= HEADING_WORDS and not self.council and not sentence:
             opened = self._open(heading, layout)
             if opened:
                 self.contents_page = page if self.state == "contents" else None

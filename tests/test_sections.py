@@ -84,6 +84,14 @@ def test_a_sentence_naming_a_judgement_is_not_taken_for_its_heading():
     assert placed[1][1] is False and placed[1][2].kind == "finding" and placed[1][2].area == "care leavers"
 
 
+def test_a_sentence_starting_like_a_template_heading_stays_text():
+    placed = walk("inspection report", [
+        ("heading", "The experiences and progress of care leavers: good"),
+        ("paragraph", "What needs to improve is the consistency of pathway plans."),
+    ])
+    assert placed[1][1] is False and placed[1][2].kind == "finding"
+
+
 def test_council_documents_are_plan_actions_and_narrative():
     placed = walk("improvement plan", [
         ("heading", "What needs to improve"),
