@@ -196,8 +196,9 @@ def _print_results(query: str, searcher, hits, as_json: bool, filters) -> None:
         print("Also searched for: " + "; ".join(f"{e['term']} = {e['expansion']}"
                                                 for e in understood["expansions"]) + "\n")
     if understood.get("not_in_index"):
-        print(f"The index has no documents for {', '.join(understood['not_in_index'])}: "
-              "these passages come from every authority it holds.\n")
+        scope = (f"these passages come from {', '.join(understood['authorities'])} only"
+                 if understood.get("authorities") else "these passages come from every authority it holds")
+        print(f"The index has no documents for {', '.join(understood['not_in_index'])}: {scope}.\n")
     if not hits:
         print(f"No passages found for: {query}")
         return

@@ -224,4 +224,4 @@ def _long_form(acronym: str, words: list[str]) -> str | None:
             return None
     if letters or not used:
         return None
-    return " ".join(words[position:])
+    return " ".join(words[position:]).rstrip("'’")  # "independent reviewing officers’ (IROs’)": no apostrophe

@@ -395,3 +395,8 @@ def test_what_needs_to_improve_on_the_theme_is_found_beside_the_findings(kinds_s
     assert kinds_searcher.recommendations("personal advisers keeping in touch in Leeds", hits) == []  # off theme
     asked = "what needs to improve about pathway plans in Leeds?"
     assert kinds_searcher.recommendations(asked, kinds_searcher.search(asked, k=1)) == []  # they are the results
+
+
+def test_a_definition_in_the_possessive_is_learned_without_its_apostrophe():
+    assert mine_definitions(["Independent reviewing officers’ (IROs) oversight of plans is strong."]) == {
+        "IRO": ("Independent reviewing officers",)}

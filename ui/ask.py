@@ -54,8 +54,10 @@ if meaning.get("time"):
     notes.append(f"favouring {meaning['time']}")
 st.caption(core.md(" · ".join(notes)))
 if meaning.get("absent"):
+    scope = (f"from {', '.join(meaning['authorities'])} only" if meaning.get("authorities")
+             else "from every authority it holds")
     st.warning(core.md(f"This index has no documents for {', '.join(meaning['absent'])}: the passages below come "
-                       "from every authority it holds. Add their reports to the corpus and rebuild to search them."),
+                       f"{scope}. Add their reports to the corpus and rebuild to search them."),
                icon=":material/info:")
 
 if sentences:
