@@ -114,15 +114,14 @@ class Interpreter:
     def absent_authorities(self, query: str) -> tuple[str, ...]:
         """Authorities the question names that the index has no documents of ("Manchester" in an index
         without Manchester's reports): the search runs without them, and the user is told."""
-        tokens = [(match.group(), fold(match.group().replace("’s", "").replace("'s", "")))
-                  for match in re.finditer(r"[A-Za-z0-9][A-Za-z0-9'’.]*|&", query)]
+        tokens = _tokens(query)
         found: list[str] = []
         for width in range(MAX_NAME_WORDS, 0, -1):
             for position in range(len(tokens) - width + 1):
                 words = tokens[position:position + width]
-                key = " ".join(word for _, word in words if word)
+                key = " ".join(word for *_, word in words if word)
                 name = self._absent.get(key)
-                if name and name not in found and self._accept(key, [written for written, _ in words]) \
+                if name and name not in found and self._accept(key, [written for _, _, written, _ in words]) \
                         and not self._names.get(key):
                     found.append(name)
         # a name inside a longer indexed one ("Northamptonshire" in "West Northamptonshire") is not absent
@@ -140,9 +139,7 @@ class Interpreter:
         "BCP") only as written. The span takes in a council's kind around the name ("Durham County
         Council", "London Borough of Hackney") and a possessive.
         """
-        tokens = [(match.start(), match.end(), match.group(),
-                   fold(match.group().replace("’s", "").replace("'s", "")))
-                  for match in re.finditer(r"[A-Za-z0-9][A-Za-z0-9'’.]*|&", query)]
+        tokens = _tokens(query)
         found: list[tuple[int, int, tuple[str, ...]]] = []
         position = 0
         while position < len(tokens):
@@ -168,13 +165,20 @@ class Interpreter:
         return True
 
 
+def _tokens(query: str) -> list[tuple[int, int, str, str]]:
+    """(start, end, as written, folded without a possessive) for each word of a question, "&" included."""
+    return [(match.start(), match.end(), match.group(), fold(match.group().replace("’s", "").replace("'s", "")))
+            for match in re.finditer(r"[A-Za-z0-9][A-Za-z0-9'’.]*|&", query)]
+
+
 COUNCIL_BEFORE = re.compile(r"(?:\b(?:in|at|for|of|from|across|within|by|about)\s+)?(?:the\s+)?"
                             r"(?:(?:london borough|royal borough|metropolitan borough|borough|city|county|council|"
                             r"corporation)\s+of\s+(?:the\s+)?)?$", re.I)
 COUNCIL_AFTER = re.compile(r"^(?:['’]s)?(?:\s+(?:metropolitan\s+)?(?:borough|city|county|district|unitary)?\s*"
                            r"(?:council|authority|la)\b(?:['’]s)?)?", re.I)
+_MONTH_WORDS = "|".join(sorted(MONTHS, key=len, reverse=True))
 TIME_PHRASES = re.compile(
-    rf"\b(?:(?:in|from|since|after|during|the|of|for|at)\s+)*(?:(?:{'|'.join(sorted(MONTHS, key=len, reverse=True))})\s+)?"
+    rf"\b(?:(?:in|from|since|after|during|the|of|for|at)\s+)*(?:(?:{_MONTH_WORDS})\s+)?"
     rf"(?:19[89]\d|20\d\d)\b(?:['’]s)?(?:\s+(?:ofsted\s+|ilacs\s+)?{DOCUMENT_WORDS}\b)?"
     rf"|\b(?:(?:in|at|since|from|of|for)\s+)?(?:the\s+)?(?:{LATEST.pattern}|{EARLIER.pattern})", re.I)
 

@@ -388,7 +388,7 @@ def _is_continuation(previous: _Unit, unit: _Unit) -> bool:
     bullet without its full stop and `unit` is a short line that ends the sentence ("… senior leaders of
     the council and the" / "Children's Services Trust.").
     """
-    if previous.kind == unit.kind == "heading":  # a heading set over two lines: "… who need help and" / "protection: good"
+    if previous.kind == unit.kind == "heading":  # one heading over two lines: "… who need help and" / "protection"
         return unit.text[:1].islower() or bool(
             re.search(rf"\b(?:{'|'.join(TRAILING_WORDS)})$", previous.text.rstrip()))
     if previous.kind not in ("paragraph", "bullet") or unit.kind != "paragraph" or NUMBERED.match(previous.text):

@@ -30,7 +30,8 @@ HEADING_WORDS = 30  # a template heading is no longer than this
 _GRADE = r"(?:requires?\s+improvement(?:\s+to\s+be\s+good)?|outstanding|good|inadequate)"
 # Headings that open a section of a known kind, matched on the whole (cleaned, lower-case) heading.
 _RECOMMENDATIONS = re.compile(
-    r"^(?:what needs to improve\b.*|recommendations?|areas? for (?:priority action|improvement)\b.*|priority actions?)$")
+    r"^(?:what needs to improve\b.*|recommendations?|areas? for (?:priority action|improvement)\b.*"
+    r"|priority actions?)$")
 _SUMMARY = re.compile(r"^(?:executive summary|summary|summary for children and young people|headline findings"
                       r"|overall effectiveness|summary of findings)$")
 # (A 2010 letter's "Areas for development" lists weaknesses found, in sentences: findings, not recommendations.)
