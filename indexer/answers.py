@@ -12,6 +12,7 @@ import numpy as np
 
 from .embedding import Embedder
 from .passages import Hit
+from .query import RECOMMENDATIONS
 
 # A sentence ends at . ! or ? (perhaps followed by a closing quote or bracket) before white space and
 # a capital, digit, opening quote or bracket; a line break always ends one (table cells, bullets).
@@ -307,8 +308,6 @@ NOT_FINDINGS = ("boilerplate", "recommendation")
 
 def asks_for_recommendations(query: str) -> bool:
     """True when a question asks what needs to improve rather than what was found."""
-    from .query import RECOMMENDATIONS
-
     return bool(RECOMMENDATIONS.search(query))
 
 
