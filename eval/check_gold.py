@@ -16,7 +16,6 @@ Problems are printed per question; the exit status is 1 when any snippet is miss
 from __future__ import annotations
 
 import argparse
-import json
 import re
 import sys
 from collections import defaultdict
@@ -25,29 +24,20 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from indexer.answers import STOPWORDS  # noqa: E402
-from indexer.evaluation import normalise  # noqa: E402
-from indexer.store import current_build  # noqa: E402
+from indexer.errors import IndexerError  # noqa: E402
+from indexer.evaluation import Question, load_questions, normalise  # noqa: E402
+from indexer.settings import Settings  # noqa: E402
+from indexer.store import load_index  # noqa: E402
 
 KINDS = ("authority", "authority-time", "paraphrase", "lexical", "precedent", "acronym", "compare")
 
 
-def load_passages(index: Path) -> tuple[list[dict], dict[str, str]]:
-    """Passages of the index's current build, and doc_id -> file name."""
-    build = current_build(index)
-    if build is None:
-        sys.exit(f"no index in {index}")
-    files = {}
-    with open(build / "documents.jsonl", encoding="utf-8") as handle:
-        for line in handle:
-            record = json.loads(line)
-            files[record["doc_id"]] = Path(record["path"]).name
-    passages = []
-    with open(build / "passages.jsonl", encoding="utf-8") as handle:
-        for line in handle:
-            record = json.loads(line)
-            passages.append({"doc": files[record["doc_id"]], "text": record["text"], "page": record["page"],
-                             "paragraph": record["paragraph"], "folded": normalise(record["text"])})
-    return passages, files
+def load_passages(index: Path) -> list[dict]:
+    """Every passage of the index, with the file name of its document and its text folded for matching."""
+    loaded = load_index(index, Settings.from_env(index=index))
+    files = {doc_id: Path(record["path"]).name for doc_id, record in loaded.documents.items()}
+    return [{"doc": files[passage.doc_id], "text": passage.text, "page": passage.page,
+             "paragraph": passage.paragraph, "folded": normalise(passage.text)} for passage in loaded.passages]
 
 
 def content_words(text: str) -> set[str]:
@@ -55,31 +45,30 @@ def content_words(text: str) -> set[str]:
     return {word[:5] for word in words if word not in STOPWORDS and len(word) > 2}
 
 
-def check(question: dict, passages: list[dict], show: bool) -> tuple[list[str], list[str]]:
+def check(question: Question, passages: list[dict], show: bool) -> tuple[list[str], list[str]]:
     """(errors, warnings) for one question."""
     errors, warnings = [], []
-    for field in ("id", "q", "gold", "kind", "split", "docs"):
-        if not question.get(field):
+    for field in ("kind", "split", "docs"):
+        if not getattr(question, field):
             errors.append(f"missing field {field!r}")
     if errors:
         return errors, warnings
-    if question["kind"] not in KINDS:
-        errors.append(f"kind {question['kind']!r}; valid: {', '.join(KINDS)}")
-    if question["split"] not in ("dev", "heldout"):
-        errors.append(f"split {question['split']!r}; valid: dev, heldout")
-    docs = set(question["docs"])
+    if question.kind not in KINDS:
+        errors.append(f"kind {question.kind!r}; valid: {', '.join(KINDS)}")
+    if question.split not in ("dev", "heldout"):
+        errors.append(f"split {question.split!r}; valid: dev, heldout")
+    docs = set(question.docs)
     owner = {}
-    if question["kind"] == "compare":
-        by_authority = question.get("gold_by_authority") or {}
-        if len(by_authority) < 2:
+    if question.kind == "compare":
+        if len(question.gold_by_authority) < 2:
             errors.append("a compare question needs gold_by_authority for at least two authorities")
-        for authority, snippets in by_authority.items():
+        for authority, snippets in question.gold_by_authority:
             for snippet in snippets:
                 owner[normalise(snippet)] = authority
-                if snippet not in question["gold"]:
+                if snippet not in question.gold:
                     errors.append(f"gold_by_authority snippet not in gold: {snippet!r}")
-    question_words = content_words(question["q"])
-    for snippet in question["gold"]:
+    question_words = content_words(question.q)
+    for snippet in question.gold:
         folded = normalise(snippet)
         words = len(folded.split())
         if not 5 <= words <= 25:
@@ -97,7 +86,7 @@ def check(question: dict, passages: list[dict], show: bool) -> tuple[list[str], 
         for doc, n in per_doc.items():
             if n > 1:
                 warnings.append(f"in {n} passages of {doc}: {snippet!r}")
-        if question["kind"] == "paraphrase":
+        if question.kind == "paraphrase":
             shared = question_words & content_words(snippet)
             if shared:
                 warnings.append(f"paraphrase shares words {sorted(shared)} with {snippet!r}")
@@ -119,36 +108,32 @@ def main() -> int:
     parser.add_argument("--only", nargs="*", help="question ids to check")
     parser.add_argument("--show", action="store_true", help="print where each snippet was found")
     args = parser.parse_args()
-    passages, _ = load_passages(Path(args.index))
+    try:
+        passages = load_passages(Path(args.index))
+        files = {path: load_questions(path) for path in args.questions}
+    except IndexerError as error:
+        print(error)
+        return 1
     failed = 0
     seen_ids = set()
     total = 0
-    for path in args.questions:
-        with open(path, encoding="utf-8") as handle:
-            for number, line in enumerate(handle, start=1):
-                if not line.strip():
-                    continue
-                try:
-                    question = json.loads(line)
-                except ValueError as error:
-                    print(f"{path}:{number}: not JSON: {error}")
-                    failed += 1
-                    continue
-                if args.only and question.get("id") not in args.only:
-                    continue
-                total += 1
-                if question.get("id") in seen_ids:
-                    print(f"{path}:{number}: duplicate id {question.get('id')}")
-                    failed += 1
-                seen_ids.add(question.get("id"))
-                if args.show:
-                    print(f"{question.get('id')}: {question.get('q')}")
-                errors, warnings = check(question, passages, args.show)
-                for message in errors:
-                    print(f"{path}:{number} {question.get('id')} ERROR {message}")
-                for message in warnings:
-                    print(f"{path}:{number} {question.get('id')} warning {message}")
-                failed += bool(errors)
+    for path, questions in files.items():
+        for question in questions:
+            if args.only and question.id not in args.only:
+                continue
+            total += 1
+            if question.id in seen_ids:
+                print(f"{path} {question.id}: duplicate id")
+                failed += 1
+            seen_ids.add(question.id)
+            if args.show:
+                print(f"{question.id}: {question.q}")
+            errors, warnings = check(question, passages, args.show)
+            for message in errors:
+                print(f"{path} {question.id} ERROR {message}")
+            for message in warnings:
+                print(f"{path} {question.id} warning {message}")
+            failed += bool(errors)
     print(f"checked {total} questions: {failed} with errors")
     return 1 if failed else 0
 
