@@ -165,7 +165,8 @@ class Hit:
         return record
 
 
-FRAMEWORK_REFERENCE = re.compile(r"\s*\((?=[^()]*national\s+framework)[^()]*\)\.?\s*$", re.IGNORECASE)
+# A recommendation's closing "(National Framework outcome four)." (sections.national_framework reads it)
+FRAMEWORK_REFERENCE = re.compile(r"\s*\((?=[^()]*national\s+framework)(?P<inner>[^()]*)\)\.?\s*$", re.IGNORECASE)
 
 
 def content_text(passage: Passage) -> str:

@@ -72,11 +72,6 @@ class Interpretation:
         extra = "; ".join(expansion.expansion for expansion in self.expansions)
         return f"{topic} ({extra})" if extra else topic
 
-    @property
-    def names_time(self) -> bool:
-        """True when the question says which time or which of an authority's reports it is about."""
-        return bool(self.years or self.after or self.latest or self.earlier)
-
 
 class Interpreter:
     """Reads questions against what an index holds: its authorities (with the register's aliases) and glossary."""

@@ -76,8 +76,9 @@ def diversify(order: Sequence[int], group_of: Callable[[int], str], groups: Sequ
         for group in wanted:
             if queues[group]:
                 dealt.append(queues[group].pop(0))
-    leftover = [row for group in wanted for row in queues[group]]
-    return dealt + sorted(leftover, key=list(order).index) + rest
+    position = {row: i for i, row in enumerate(order)}
+    leftover = sorted((row for group in wanted for row in queues[group]), key=position.get)
+    return dealt + leftover + rest
 
 
 def cap_per_document(order: Sequence[int], document_of: Callable[[int], str], per_document: int, k: int

@@ -21,6 +21,7 @@ import re
 from dataclasses import dataclass
 
 from .ofsted import judgement_area
+from .passages import FRAMEWORK_REFERENCE
 
 PASSAGE_KINDS = ("finding", "recommendation", "summary", "plan action", "council narrative", "boilerplate", "text")
 OFSTED_TYPES = ("inspection report", "focused visit letter", "monitoring visit letter", "inspection letter",
@@ -51,8 +52,6 @@ _SMALL_PRINT = re.compile(
     r" Skills \(Ofsted\) regulates|If you would like a copy of this document|You may reuse this information"
     r"|Ofsted produces this report|No\. \d{6}|Reference no:|Yours sincerely|Copy:|cc:?\s)", re.I)
 _LETTER_OPENING = re.compile(r"^Dear\s")
-_FRAMEWORK_REFERENCE = re.compile(
-    r"\((?=[^()]*national\s+framework)(?P<inner>[^()]*)\)\.?\s*$", re.I)
 _NUMBERS = {"one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6"}
 
 
@@ -74,7 +73,7 @@ def clean_heading(text: str) -> str:
 def national_framework(text: str) -> str | None:
     """The National Framework reference a 2023-on recommendation ends with: '(National Framework outcome four)'
     -> 'outcome 4'; '(Enabler: the workforce is equipped and effective, National Framework)' -> that enabler."""
-    match = _FRAMEWORK_REFERENCE.search(" ".join(text.split()))
+    match = FRAMEWORK_REFERENCE.search(" ".join(text.split()))
     if not match:
         return None
     inner = match["inner"]

@@ -275,6 +275,8 @@ def write_index(index_folder: Path, manifest: dict, documents: list[dict], passa
             faiss.write_index(sentence_dense, str(work / "sentences" / "dense.faiss"))
         sentence_record = {"kind": "hnsw" if is_approximate(sentence_dense) else "flat",
                            "flat_max_sentences": settings.flat_max_sentences, "sentences": len(sentences.vectors)}
+        if is_approximate(sentence_dense):
+            sentence_record["ef_search"] = settings.hnsw_ef_search
     # Counted here, not on the first question: reading a million passages' words takes about a minute.
     frequency = stem_frequency(passage.text for passage in passages)
     (work / "stem_frequency.json").write_text(json.dumps(frequency, ensure_ascii=False), encoding="utf-8")
@@ -415,7 +417,7 @@ def _sentence_dense(folder: Path, sentences: "SentenceVectors | None", manifest:
         return None
     if (folder / "dense.faiss").is_file():
         dense = faiss.read_index(str(folder / "dense.faiss"))
-        dense.hnsw.efSearch = manifest.get("dense", {}).get("ef_search", settings.hnsw_ef_search)
+        dense.hnsw.efSearch = manifest.get("sentence_dense", {}).get("ef_search", settings.hnsw_ef_search)
         return dense
     dense = faiss.IndexFlatIP(sentences.vectors.shape[1])
     if len(sentences.vectors):
