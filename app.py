@@ -14,7 +14,8 @@ if str(ROOT) not in sys.path:  # `streamlit run` adds it; AppTest and other runn
 
 from ui import core  # noqa: E402
 
-st.set_page_config(page_title="Inspection report search", page_icon=":material/search:", layout="wide")
+# The icon is a file of our own: a ":material/…:" page icon is fetched from fonts.gstatic.com, and the tool is offline.
+st.set_page_config(page_title="Inspection report search", page_icon=str(ROOT / "ui" / "icon.png"), layout="wide")
 navigation = st.navigation([
     st.Page("ui/ask.py", title="Ask", icon=":material/question_answer:", default=True),
     st.Page("ui/compare.py", title="Compare", icon=":material/compare_arrows:", url_path="compare"),

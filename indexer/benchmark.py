@@ -64,6 +64,7 @@ def run(args) -> int:
     """The `bench` command."""
     options = parser().parse_args([option for option in (args.options or []) if option != "--"])
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("INDEXER_FOLLOW_LINKS", "1")  # the benchmark builds from folders of links to the reports
     warnings.filterwarnings("ignore")
     sections = set((options.only or "reading,embedding,quality,build,search,scale").split(","))
     backends = [name.strip() for name in options.backends.split(",") if name.strip()]

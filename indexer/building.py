@@ -22,14 +22,15 @@ import numpy as np
 
 from .answers import sentence_spans
 from .embedding import Embedder, sentence_embedder, sentence_model
-from .errors import DocumentError, IndexerError
+from .errors import DocumentError, IndexerError, IndexMissingError
 from .metadata import METADATA_FILE, describe_document, read_metadata_file
 from .passages import Passage, embedding_text, lexical_text
 from . import reading
-from .reading import SUPPORTED_SUFFIXES, file_checksum, read_document
+from .reading import SUPPORTED_SUFFIXES, file_checksum, printable, read_document
 from .settings import FORMAT_VERSION, READER_VERSION, Settings
 from .splitting import split_passages
-from .store import SentenceVectors, current_build, read_manifest, write_index
+from .locking import build_lock  # noqa: F401  (the CLI takes it from here)
+from .store import SentenceVectors, check_index, current_build, read_manifest, write_index
 
 IGNORED_NAMES = {METADATA_FILE, "README.md", "readme.md", ".gitkeep", ".DS_Store"}
 PARALLEL_READING_FROM = 8  # files to read before a second process pays for its start-up
@@ -62,30 +63,83 @@ class Plan:
     added: tuple[Path, ...] = ()
     removed: tuple[Path, ...] = ()
 
-    def files(self) -> list[Path]:
-        """Every file to consider, in a stable order: folder files sorted, then added files."""
+    def scan(self) -> tuple[list[Path], list[tuple[Path, str]]]:
+        """(every file to consider, in a stable order: folder files sorted, then added files; files and folders
+        that cannot be, each with the reason)."""
         removed = {str(path) for path in self.removed}
-        chosen = [path for path in corpus_files(list(self.folders)) + list(self.added)
-                  if str(path.resolve()) not in removed]
+        found, problems = scan_corpus(list(self.folders))
         seen, unique = set(), []
-        for path in chosen:
-            if str(path.resolve()) not in seen:
-                seen.add(str(path.resolve()))
+        for path in found + list(self.added):
+            resolved = str(path.resolve())
+            if resolved not in removed and resolved not in seen:
+                seen.add(resolved)
                 unique.append(path)
-        return unique
+        return unique, problems
+
+    def files(self) -> list[Path]:
+        """Every file to consider (see scan)."""
+        return self.scan()[0]
 
 
 def corpus_files(folders: list[Path]) -> list[Path]:
-    """Every file under the corpus folders, sorted, minus the metadata file and dot-files."""
-    files = []
+    """Every file under the corpus folders, sorted, minus the metadata file and dot-files (see scan_corpus)."""
+    return scan_corpus(folders)[0]
+
+
+def scan_corpus(folders: list[Path], follow_links: bool | None = None) -> tuple[list[Path], list[tuple[Path, str]]]:
+    """(files under the corpus folders, sorted; what was found and not taken, with the reason).
+
+    Links are not followed out of a corpus folder unless `follow_links` (INDEXER_FOLLOW_LINKS) says so: a
+    link to /etc/passwd dropped into a shared folder is not indexed. Folder links are never followed (a loop
+    would never end), and a link to a file inside the folder is left to that file. A name that is not valid
+    UTF-8 is reported rather than indexed: it could not be written into the index or shown.
+    """
+    follow = Settings.from_env().follow_links if follow_links is None else follow_links
+    files: list[Path] = []
+    problems: list[tuple[Path, str]] = []
     for folder in folders:
         folder = Path(folder)
         if not folder.is_dir():
-            raise IndexerError(f"corpus folder {folder} does not exist")
-        for path in sorted(folder.rglob("*")):
-            if path.is_file() and path.name not in IGNORED_NAMES and not path.name.startswith("."):
-                files.append(path)
-    return files
+            raise IndexerError(f"corpus folder {printable(str(folder))} does not exist")
+        root = folder.resolve()
+        for here, subfolders, names in os.walk(folder, onerror=lambda error: problems.append(
+                (Path(error.filename or folder), f"folder cannot be read: {error.strerror or error}"))):
+            for name in sorted(subfolders):
+                path = Path(here) / name
+                if path.is_symlink():
+                    target = path.resolve()
+                    reason = ("a link back into the corpus folder (a loop): not followed"
+                              if root == target or root in target.parents else
+                              f"a link to a folder outside the corpus folder ({printable(str(target))}): not followed")
+                    problems.append((path, reason))
+            subfolders[:] = sorted(name for name in subfolders if not (Path(here) / name).is_symlink()
+                                   and not name.startswith("."))
+            for name in sorted(names):
+                if name in IGNORED_NAMES or name.startswith("."):
+                    continue
+                path = Path(here) / name
+                reason = _unusable(path, root, follow)
+                if reason:
+                    problems.append((path, reason))
+                else:
+                    files.append(path)
+    files.sort()
+    return files, problems
+
+
+def _unusable(path: Path, root: Path, follow: bool) -> str | None:
+    """Why a file found in a corpus folder is not read, or None."""
+    if any("\udc80" <= char <= "\udcff" for char in str(path)):
+        return "its name is not valid UTF-8 (shown with \\x escapes): rename the file to index it"
+    if not path.is_symlink():
+        return None if path.is_file() else "not a regular file"
+    if not path.exists():
+        return f"a dangling link: its target {printable(os.readlink(path))} does not exist"
+    target = path.resolve()
+    if root not in target.parents:
+        return None if follow else (f"a link to a file outside the corpus folder ({printable(str(target))}): not "
+                                    "indexed (INDEXER_FOLLOW_LINKS=1 follows such links)")
+    return f"a link to {printable(str(target.relative_to(root)))}, which is indexed under its own name"
 
 
 def plan_from_manifest(folders: list[Path] | None, index_folder: Path, default: Path) -> Plan:
@@ -121,8 +175,10 @@ def stale_reasons(folders: list[Path], index_folder: Path, settings: Settings) -
     """Why the index does not match the corpus and settings; empty when it is up to date."""
     try:
         manifest = read_manifest(index_folder)
-    except IndexerError:
+    except IndexMissingError:
         return [f"no index in {index_folder}"]
+    except IndexerError as error:  # a damaged manifest: the index must be built again
+        return [str(error)]
     reasons = []
     for key, want in (("format_version", FORMAT_VERSION), ("model", settings.embedding_model),
                       ("sentence_model", settings.sentence_model),
@@ -133,15 +189,21 @@ def stale_reasons(folders: list[Path], index_folder: Path, settings: Settings) -
         reasons.append("built from other corpus folders")
         return reasons
     plan = plan_from_manifest(folders, index_folder, folders[0])
-    indexed = manifest.get("files", {})
-    present = {str(path.resolve()): path for path in plan.files()}
-    for name in sorted(set(present) - set(indexed)):
+    indexed, unread = manifest.get("files", {}), manifest.get("unread", {})
+    # Files the build never reads (another type, a link out of the folder) cannot make the index stale.
+    present = {str(path.resolve()): path for path in plan.files() if path.suffix.lower() in SUPPORTED_SUFFIXES}
+    for name in sorted(set(present) - set(indexed) - set(unread)):
         reasons.append(f"new file {name}")
     for name in sorted(set(indexed) - set(present)):
         reasons.append(f"removed file {name}")
-    for name in sorted(set(present) & set(indexed)):
-        if file_checksum(present[name]) != indexed[name]:
+    for name in sorted(set(present) & (set(indexed) | set(unread))):
+        was = indexed.get(name) or unread.get(name)
+        if was is not None and was != "" and file_checksum(present[name]) != was:
             reasons.append(f"changed file {name}")
+    try:
+        check_index(index_folder)
+    except IndexerError as error:
+        reasons.insert(0, str(error))
     if manifest.get("metadata_files", {}) != _metadata_checksums(folders):
         reasons.append("metadata file changed")
     return reasons
@@ -191,7 +253,12 @@ def _previous_build(index_folder: Path, model: str, max_tokens: int, sentence_mo
                 in_order.append(passage)
         keys = json.loads((build / "embed_keys.json").read_text(encoding="utf-8"))
         vectors = np.load(build / "vectors.npy")
+        if not len(keys) == len(vectors) == len(in_order) == manifest.get("passages"):
+            return empty  # a damaged build: its rows cannot be matched to their texts
         sentences = SentenceVectors.load(build / "sentences")
+        if sentences is not None and not (len(sentences.offsets) == len(in_order) + 1
+                                          and len(sentences.vectors) == len(sentences.spans) == sentences.offsets[-1]):
+            sentences = None
         known: dict[str, np.ndarray] = {}
         if sentences is not None and manifest.get("sentence_model") == sentence_model:
             # sentence keys are made again from the passage texts and spans
@@ -200,7 +267,7 @@ def _previous_build(index_folder: Path, model: str, max_tokens: int, sentence_mo
                 for (start, end), vector in zip(spans, sentence_vectors):
                     known[embed_key(sentence_model, passage.text[start:end])] = vector
         known.update(zip(keys, vectors))
-    except (OSError, ValueError, TypeError, IndexError):
+    except (OSError, ValueError, TypeError, IndexError, KeyError, EOFError):
         return empty  # an unreadable build lends nothing; the new one is made from scratch
     if manifest.get("reader_version") != READER_VERSION:
         return _Previous({}, {}, known)  # files are read and split again; their vectors are still reused by text
@@ -215,12 +282,25 @@ def _read(path: Path, doc_id: str, max_bytes: int):
         return error
 
 
+def _exit_with_parent(parent: int) -> None:
+    """In a reader process: end it when the build that started it has gone (killed with -9, its pool never shut)."""
+    import threading
+
+    def watch():
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
 def _read_all(jobs: list[tuple[Path, str]], progress: bool):
     """Read files, on every core when there are enough of them (PDF parsing is the slow part)."""
     workers = min(os.cpu_count() or 1, len(jobs))
     limit = reading.MAX_FILE_BYTES  # read here, so the workers apply the limit the caller set
     if workers > 1 and len(jobs) >= PARALLEL_READING_FROM:
-        executor = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"))
+        executor = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"),
+                                       initializer=_exit_with_parent, initargs=(os.getpid(),))
         results = executor.map(_read, [path for path, _ in jobs], [doc_id for _, doc_id in jobs],
                                [limit] * len(jobs), chunksize=4)
     else:
@@ -252,17 +332,23 @@ def build_index(folders: list[Path], index_folder: Path, embedder: Embedder, set
     entries: list[dict] = []  # per kept file: path, resolved, checksum, doc_id, record/passages or None
     by_checksum: dict[str, str] = {}
     file_checksums: dict[str, str] = {}
+    unread: dict[str, str] = {}  # files that could be indexed but were not: name -> checksum, for stale_reasons
     taken_ids: set[str] = set()
-    for path in plan.files():
+    files, problems = plan.scan()
+    for path, reason in problems:
+        report.skipped.append((printable(str(path)), reason))
+        unread[printable(str(path.absolute()))] = ""
+    for path in files:
         resolved = str(path.resolve())
         if path.suffix.lower() not in SUPPORTED_SUFFIXES:
-            report.skipped.append((str(path), f"unsupported file type '{path.suffix or '(none)'}'; "
-                                              f"supported: {', '.join(SUPPORTED_SUFFIXES)}"))
+            report.skipped.append((printable(str(path)), f"unsupported file type '{printable(path.suffix) or '(none)'}'; "
+                                                         f"supported: {', '.join(SUPPORTED_SUFFIXES)}"))
             continue
         try:
             checksum = file_checksum(path)
         except OSError as error:
-            report.skipped.append((str(path), f"cannot be read: {error.strerror or error}"))
+            report.skipped.append((printable(str(path)), f"cannot be read: {error.strerror or error}"))
+            unread[resolved] = ""
             continue
         file_checksums[resolved] = checksum
         if checksum in by_checksum:
@@ -289,6 +375,7 @@ def build_index(folders: list[Path], index_folder: Path, embedder: Embedder, set
         if isinstance(result, DocumentError):
             entry["error"] = result.problem
             continue
+        entry["checksum"] = file_checksums[entry["resolved"]] = result.checksum  # of the bytes read
         try:
             document = describe_document(result, entry["row"])
             passages = split_passages(document, settings.max_passage_tokens, embedder.token_count)
@@ -306,6 +393,7 @@ def build_index(folders: list[Path], index_folder: Path, embedder: Embedder, set
     for entry in entries:
         if entry.get("error"):
             report.skipped.append((str(entry["path"]), entry["error"]))
+            unread[entry["resolved"]] = file_checksums.pop(entry["resolved"])
             continue
         report.reused_files += entry["reused"]
         records.append({**entry["record"], "path": str(entry["path"])})
@@ -356,9 +444,10 @@ def build_index(folders: list[Path], index_folder: Path, embedder: Embedder, set
         "reader_version": READER_VERSION,
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "corpus": [str(folder.resolve()) for folder in plan.folders],
-        "added": [str(path.resolve()) for path in plan.added],
+        "added": [str(path.resolve()) for path in plan.added if str(path.resolve()) in file_checksums],
         "removed": [str(path) for path in plan.removed],
         "files": file_checksums,
+        "unread": unread,
         "metadata_files": _metadata_checksums(plan.folders),
         "skipped": [{"path": path, "reason": reason} for path, reason in report.skipped],
     }

@@ -18,17 +18,26 @@ def _settings(args) -> Settings:
 
 def command_build(args) -> int:
     """Build (or refresh) the index from the corpus folders."""
-    from .building import plan_from_manifest, stale_reasons
+    from .building import build_lock, plan_from_manifest, stale_reasons
 
     settings = _settings(args)
-    plan = plan_from_manifest(args.corpus, settings.index, settings.corpus)
-    if args.if_stale:
-        reasons = stale_reasons(list(plan.folders), settings.index, settings)
-        if not reasons:
-            print(f"Index in {settings.index} is up to date.")
-            return 0
-        print("Index needs building: " + "; ".join(reasons[:5]) + (" …" if len(reasons) > 5 else ""))
-    return _build(plan, settings, args)
+    with build_lock(settings.index, wait=args.wait):  # planned under the lock: from the index the last writer left
+        plan = plan_from_manifest(args.corpus, settings.index, settings.corpus)
+        if args.if_stale:
+            reasons = stale_reasons(list(plan.folders), settings.index, settings)
+            if not reasons:
+                print(f"Index in {settings.index} is up to date.")
+                return 0
+            print("Index needs building: " + "; ".join(shown(reason) for reason in reasons[:5])
+                  + (" …" if len(reasons) > 5 else ""))
+        return _build(plan, settings, args)
+
+
+def shown(text: object) -> str:
+    """Text safe to print on one line: bytes that are not UTF-8 as \\xNN, control characters escaped."""
+    from .reading import printable
+
+    return printable(str(text))
 
 
 def _build(plan, settings: Settings, args) -> int:
@@ -42,9 +51,9 @@ def _build(plan, settings: Settings, args) -> int:
                          plan=plan)
     if args.verbose:
         for path, doc_id, count in report.documents:
-            print(f"indexed  {path}: {count} passages (id {doc_id})")
+            print(f"indexed  {shown(path)}: {count} passages (id {doc_id})")
     for path, reason in report.skipped:
-        print(f"skipped  {path}: {reason}")
+        print(f"skipped  {shown(path)}: {shown(reason)}")
     print(
         f"Indexed {len(report.documents)} documents ({report.read} read, {report.reused_files} unchanged), "
         f"{report.passages} passages ({report.embedded} embedded, {report.reused} reused); "
@@ -55,30 +64,39 @@ def _build(plan, settings: Settings, args) -> int:
 
 def command_add(args) -> int:
     """Add files to the index without touching what is already in it."""
-    from .building import Plan, plan_from_manifest
+    from .building import Plan, build_lock, plan_from_manifest
 
     settings = _settings(args)
-    plan = plan_from_manifest(None, settings.index, settings.corpus)
     files = [Path(name) for name in args.files]
     for path in files:
         if not path.is_file():
-            raise IndexerError(f"{path}: no such file")
-    resolved = {str(path.resolve()) for path in files}
-    plan = Plan(plan.folders, plan.added + tuple(path.resolve() for path in files),
-                tuple(p for p in plan.removed if str(p) not in resolved))
-    return _build(plan, settings, args)
+            raise IndexerError(f"{shown(path)}: no such file")
+    with build_lock(settings.index, wait=args.wait):
+        plan = plan_from_manifest(None, settings.index, settings.corpus)
+        resolved = {str(path.resolve()) for path in files}
+        plan = Plan(plan.folders, plan.added + tuple(path.resolve() for path in files),
+                    tuple(p for p in plan.removed if str(p) not in resolved))
+        status = _build(plan, settings, args)
+    from .store import read_manifest
+
+    kept = set(read_manifest(settings.index).get("added", []))
+    refused = [path for path in files if str(path.resolve()) not in kept]
+    if refused:  # the build said why; an added file that cannot be indexed is not kept in the plan
+        raise IndexerError(f"not added (see the reason above): {', '.join(shown(path) for path in refused)}")
+    return status
 
 
 def command_remove(args) -> int:
     """Take documents out of the index (by id, file name or path); later builds leave them out too."""
-    from .building import Plan, document_path, plan_from_manifest
+    from .building import Plan, build_lock, document_path, plan_from_manifest
 
     settings = _settings(args)
-    plan = plan_from_manifest(None, settings.index, settings.corpus)
-    gone = {str(document_path(settings.index, doc).resolve()) for doc in args.documents}
-    plan = Plan(plan.folders, tuple(p for p in plan.added if str(p.resolve()) not in gone),
-                plan.removed + tuple(Path(p) for p in sorted(gone)))
-    return _build(plan, settings, args)
+    with build_lock(settings.index, wait=args.wait):
+        plan = plan_from_manifest(None, settings.index, settings.corpus)
+        gone = {str(document_path(settings.index, doc).resolve()) for doc in args.documents}
+        plan = Plan(plan.folders, tuple(p for p in plan.added if str(p.resolve()) not in gone),
+                    plan.removed + tuple(Path(p) for p in sorted(gone)))
+        return _build(plan, settings, args)
 
 
 def _searcher(settings: Settings):
@@ -104,34 +122,87 @@ def documents_with_grades(documents: dict[str, dict], wanted: list[str]) -> tupl
     return tuple(chosen)
 
 
+GRADES = ("outstanding", "good", "requires improvement to be good", "requires improvement", "inadequate")
+
+
+def _nearest(value: str, choices, what: str) -> str:
+    """'did you mean …?' and the valid choices, for an option value that is not one of them."""
+    import difflib
+
+    choices = sorted(set(choices), key=str.lower)
+    close = difflib.get_close_matches(value.lower(), [c.lower() for c in choices], n=3, cutoff=0.6)
+    named = [next(c for c in choices if c.lower() == lower) for lower in close]
+    hint = f"; did you mean {' or '.join(repr(c) for c in named)}?" if named else ""
+    listed = ", ".join(choices[:12]) + (f" … ({len(choices)} in all)" if len(choices) > 12 else "")
+    return f"{what} {value!r} is not known{hint} Valid: {listed}"
+
+
+def _date_option(value: str | None, name: str) -> str | None:
+    from datetime import date
+
+    if value is None:
+        return None
+    parts = value.split("-")
+    try:
+        if len(parts) > 3 or len(parts[0]) != 4:
+            raise ValueError
+        date(int(parts[0]), int(parts[1]) if len(parts) > 1 else 1, int(parts[2]) if len(parts) > 2 else 1)
+    except ValueError:
+        raise IndexerError(f"{name} {value!r} is not a date: give YYYY, YYYY-MM or YYYY-MM-DD") from None
+    return value
+
+
 def _filters(args, searcher):
+    """The search filters the options ask for, each checked against what the index holds."""
+    from .authorities import fold, names_for
+    from .passages import DOC_TYPES, JUDGEMENT_AREAS
     from .search import Filters
 
+    documents = searcher.index.documents
+    for condition in args.grade or ():
+        area, _, grade = condition.rpartition("=")
+        if area and area.strip().lower() not in JUDGEMENT_AREAS:
+            raise IndexerError(_nearest(area.strip(), JUDGEMENT_AREAS, "--grade: judgement area"))
+        if grade.strip().lower() not in GRADES:
+            raise IndexerError(_nearest(grade.strip(), GRADES, "--grade: grade"))
+    for doc_type in args.doc_type or ():
+        if doc_type not in DOC_TYPES:
+            raise IndexerError(_nearest(doc_type, DOC_TYPES, "--doc-type"))
+    held = {record.get("authority") for record in documents.values() if record.get("authority")}
+    aliases = names_for(held)  # folded name or alias -> the authorities as the index spells them
+    authorities = []
+    for name in args.authority or ():
+        found = aliases.get(fold(name)) or [a for a in held if a.lower() == name.lower()]
+        if not found:
+            raise IndexerError(_nearest(name, held, "--authority: no document in the index belongs to"))
+        authorities.extend(found)
     doc_ids = ()
     if args.grade:
-        doc_ids = documents_with_grades(searcher.index.documents, args.grade) or ("(no document has that grade)",)
+        doc_ids = documents_with_grades(documents, args.grade) or ("(no document has that grade)",)
     return Filters(
-        authorities=tuple(args.authority or ()), doc_types=tuple(args.doc_type or ()),
-        since=args.since, until=args.until, doc_ids=doc_ids,
+        authorities=tuple(dict.fromkeys(authorities)), doc_types=tuple(args.doc_type or ()),
+        since=_date_option(args.since, "--since"), until=_date_option(args.until, "--until"), doc_ids=doc_ids,
     )
 
 
 def command_search(args) -> int:
-    """Answer one question, or one per line of a batch file."""
+    """Answer one question, or one per line of a batch file (one output line for each input line)."""
     settings = _settings(args)
     if not args.query and not args.batch:
         raise IndexerError("give a question, or --batch FILE with one question per line")
+    if args.batch and args.batch != "-" and not Path(args.batch).is_file():
+        raise IndexerError(f"{shown(args.batch)}: no such file")
     searcher = _searcher(settings)
     filters = _filters(args, searcher)
     if args.batch:
-        if args.batch != "-" and not Path(args.batch).is_file():
-            raise IndexerError(f"{args.batch}: no such file")
-        source = sys.stdin if args.batch == "-" else open(args.batch, encoding="utf-8")
-        with source:
-            for line in source:
-                query = line.strip()
-                if query:
-                    _print_results(query, searcher, searcher.search(query, args.k, filters), True, filters)
+        raw = sys.stdin.buffer.read() if args.batch == "-" else Path(args.batch).read_bytes()
+        # Bytes that are not UTF-8 become U+FFFD in their line; the other lines are still answered.
+        for line in raw.decode("utf-8-sig", errors="replace").splitlines():
+            query = line.strip()
+            if query:
+                _print_results(query, searcher, searcher.search(query, args.k, filters), True, filters)
+            else:
+                print(json.dumps({"query": "", "hits": []}))  # a blank line keeps its place in the output
         return 0
     _print_results(args.query, searcher, searcher.search(args.query, args.k, filters), args.json, filters)
     return 0
@@ -272,6 +343,16 @@ def command_bench(args) -> int:
     return benchmark.run(args)
 
 
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of passages, 1 or more")
+    return value
+
+
 def parser() -> argparse.ArgumentParser:
     """The argument parser for every command."""
     top = argparse.ArgumentParser(prog="python -m indexer", description=__doc__)
@@ -284,6 +365,7 @@ def parser() -> argparse.ArgumentParser:
     build.add_argument("--strict", action="store_true", help="exit non-zero when any file is skipped")
     build.add_argument("--quiet", action="store_true", help="no progress bars")
     build.add_argument("--verbose", action="store_true", help="list every document indexed")
+    build.add_argument("--wait", action="store_true", help="when another build is running, wait for it to end")
     build.set_defaults(run=command_build)
 
     add = commands.add_parser("add", help="add files to the index (only they are read and embedded)")
@@ -295,11 +377,12 @@ def parser() -> argparse.ArgumentParser:
         sub.add_argument("--strict", action="store_true", help="exit non-zero when any file is skipped")
         sub.add_argument("--quiet", action="store_true", help="no progress bars")
         sub.add_argument("--verbose", action="store_true", help="list every document indexed")
+        sub.add_argument("--wait", action="store_true", help="when another build is running, wait for it to end")
         sub.set_defaults(run=run)
 
     search = commands.add_parser("search", help="find cited passages that answer a question")
     search.add_argument("query", nargs="?", help="the question")
-    search.add_argument("-k", type=int, default=10, help="how many passages (default 10)")
+    search.add_argument("-k", type=_positive, default=10, help="how many passages (default 10)")
     search.add_argument("--authority", action="append", help="only this local authority (repeatable)")
     search.add_argument("--doc-type", action="append", help="only this document type (repeatable)")
     search.add_argument("--since", help="only documents dated in or after YYYY (or YYYY-MM-DD)")

@@ -27,3 +27,11 @@ class IndexStaleError(IndexerError):
 
 class ModelNotFoundError(IndexerError):
     """The packaged embedding model is not installed."""
+
+
+class IndexCorruptError(IndexerError):
+    """The index files are damaged (truncated, edited, or their counts disagree): it must be rebuilt."""
+
+
+class IndexBusyError(IndexerError):
+    """Another build holds the index folder's lock."""

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from .errors import IndexerError
 from .ofsted import is_ofsted_report, read_ofsted_facts
-from .passages import DOC_TYPES, JUDGEMENT_AREAS, Document
+from .passages import DOC_TYPES, JUDGEMENT_AREAS, Document, strip_invisible
 
 METADATA_FILE = "metadata.csv"
 # Columns of the metadata file, in order; a blank cell means "read it from the text".
@@ -55,7 +55,8 @@ def read_metadata_file(folder: Path) -> dict[str, dict[str, str]]:
             )
         rows = {}
         for number, row in enumerate(reader, start=2):
-            cleaned = {key: (value or "").strip() for key, value in row.items() if key and (value or "").strip()}
+            cleaned = {key: strip_invisible(value or "").strip() for key, value in row.items()
+                       if key and strip_invisible(value or "").strip()}
             if cleaned.get("doc_type") and cleaned["doc_type"] not in DOC_TYPES:
                 raise IndexerError(
                     f"{path}, line {number}: doc_type '{cleaned['doc_type']}' is not one of: {', '.join(DOC_TYPES)}")
@@ -73,7 +74,7 @@ def describe_document(document: Document, overrides: dict[str, str] | None = Non
         elif key != "file":
             fields[key] = value
     if not fields.get("title"):
-        fields["title"] = Path(document.path).stem.replace("-", " ").replace("_", " ")
+        fields["title"] = strip_invisible(Path(document.path).stem.replace("-", " ").replace("_", " "))
     return dataclasses.replace(document, **fields)
 
 

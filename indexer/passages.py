@@ -6,6 +6,16 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+# Characters no document shows: C0 controls but tab and newlines, and the bidirectional embeddings, overrides
+# and isolates, which would reverse the citation printed after a passage.
+INVISIBLE = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f\u200e\u200f\u061c\u202a-\u202e\u2066-\u2069]")
+
+
+def strip_invisible(text: str) -> str:
+    """Text without control characters and bidirectional overrides (see INVISIBLE)."""
+    return INVISIBLE.sub("", text)
+
+
 # Document types a user can filter by; the metadata file may use any of these.
 DOC_TYPES = (
     "inspection report",

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import hashlib
 import re
+import time
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import DocumentError
-from .passages import Block, Document
+from .passages import Block, Document, strip_invisible
 
 SUPPORTED_SUFFIXES = (".txt", ".pdf", ".docx", ".html", ".htm")
 MAX_FILE_BYTES = 200_000_000
+MAX_EXPANDED_BYTES = 100_000_000  # the XML a .docx may unpack to (a 534 KB file that unpacked to 171 MB read for 10 minutes)
+MAX_READ_SECONDS = 300.0  # one file may take this long to read; the largest of the 266 ILACS PDFs takes about 2 s
 
 # Bullet glyphs seen in extracted text: PDF symbol fonts map them to private-use code points.
 BULLET = re.compile(r"^\s*(?:(?:[-•◼▪■●○◦‣∙·*]|[\uf000-\uf0ff])\s+)+")
@@ -45,6 +48,29 @@ def file_checksum(path: Path) -> str:
     return digest.hexdigest()
 
 
+def printable(text: str) -> str:
+    """Text for one line of output: a file name's bytes that are not UTF-8 as \\xNN, control characters escaped."""
+    text = text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return re.sub(r"[\x00-\x1f\x7f]", lambda match: repr(match.group())[1:-1], text)
+
+
+class _Clock:
+    """Raises DocumentError once a file has been read for longer than MAX_READ_SECONDS."""
+
+    now = staticmethod(time.monotonic)
+
+    def __init__(self, path: Path):
+        self.path, self.started, self.ticks = path, self.now(), 0
+
+    def tick(self) -> None:
+        self.ticks += 1
+        if self.ticks % 64 == 0:
+            elapsed = self.now() - self.started
+            if elapsed > MAX_READ_SECONDS:
+                raise DocumentError(self.path, f"reading took over {MAX_READ_SECONDS:.0f} seconds "
+                                               f"(stopped after {elapsed:.0f} s); is it one enormous document?")
+
+
 def _size(n: float) -> str:
     for unit in ("bytes", "KB", "MB", "GB"):
         if n < 1000 or unit == "GB":
@@ -71,9 +97,24 @@ def read_document(path: str | Path, doc_id: str | None = None, max_bytes: int | 
     limit = MAX_FILE_BYTES if max_bytes is None else max_bytes
     if size > limit:
         raise DocumentError(path, f"file is {_size(size)}, over the {_size(limit)} limit for one document")
-    readers = {".pdf": _read_pdf_pages, ".docx": _read_docx_pages, ".html": _read_html_pages,
-               ".htm": _read_html_pages}
-    pages = readers.get(suffix, _read_text_pages)(path)
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise DocumentError(path, f"cannot be read: {error.strerror or error}") from None
+    clock = _Clock(path)
+    try:
+        pages = READERS.get(suffix, _read_text_pages)(path, data, clock)
+    except DocumentError:
+        raise
+    except MemoryError:
+        raise DocumentError(path, "too large to read in the memory there is") from None
+    except RecursionError:
+        raise DocumentError(path, "nested too deeply to read") from None
+    except Exception as error:  # a library's own failure on a damaged file: skip that file, never the build
+        raise DocumentError(path, f"could not be read ({type(error).__name__}: {error})") from None
+    for page in pages:
+        for unit in page:
+            unit.text = strip_invisible(unit.text)
     units = _join_across_pages(pages)
     text, blocks, page_starts = _assemble(units, len(pages))
     if len(pages) == 1 and suffix != ".pdf":  # (Word and HTML files have no fixed pages either)
@@ -90,7 +131,7 @@ def read_document(path: str | Path, doc_id: str | None = None, max_bytes: int | 
         text=text,
         blocks=tuple(blocks),
         page_starts=tuple(page_starts),
-        checksum=file_checksum(path),
+        checksum=hashlib.sha256(data).hexdigest(),  # of the bytes read: the file may have changed since
     )
 
 
@@ -98,8 +139,8 @@ def read_document(path: str | Path, doc_id: str | None = None, max_bytes: int | 
 
 
 def decode_text(path: Path, data: bytes) -> str:
-    """Decode bytes as UTF-8, else Windows-1252, refusing binary data."""
-    if b"\x00" in data[:65536]:
+    """Decode bytes as UTF-8, else Windows-1252, refusing binary data (control characters are left to the caller)."""
+    if b"\x00" in data[:65536] or data.count(b"\x00") > 0.01 * len(data):
         raise DocumentError(path, "binary data, not text (it contains NUL bytes)")
     try:
         text = data.decode("utf-8-sig")
@@ -112,8 +153,8 @@ def decode_text(path: Path, data: bytes) -> str:
     return text
 
 
-def _read_text_pages(path: Path) -> list[list[_Unit]]:
-    text = decode_text(path, path.read_bytes()).replace("\r\n", "\n").replace("\r", "\n")
+def _read_text_pages(path: Path, data: bytes, clock: _Clock) -> list[list[_Unit]]:
+    text = decode_text(path, data).replace("\r\n", "\n").replace("\r", "\n")
     # Text exported from PDFs shows a page break as a form feed or a run of blank lines. Runs of
     # blank lines are trusted as page breaks only when they come at a page-like rate; otherwise the
     # text is one page and its passages get no page numbers rather than wrong ones.
@@ -124,6 +165,7 @@ def _read_text_pages(path: Path) -> list[list[_Unit]]:
     for number, raw in enumerate(raw_pages, start=1):
         units: list[_Unit] = []
         for chunk in re.split(r"\n[ \t]*\n", raw):
+            clock.tick()
             units.extend(_units_from_lines(chunk.split("\n"), number))
         pages.append(units)
     return pages
@@ -147,9 +189,23 @@ def _units_from_lines(lines: list[str], page: int) -> list[_Unit]:
         else:
             units.append(_Unit(stripped.strip(), "paragraph", page, []))
     for unit in units:
-        if unit.kind == "paragraph" and _looks_like_heading(unit.text):
+        if unit.kind == "paragraph" and _looks_like_heading(unit.text) and not _looks_like_point(unit.text):
             unit.kind = "heading"
     return units
+
+
+POINT_VERBS = re.compile(r"\b(?:should|must|will|shall|needs? to|ought to)\b", re.I)
+
+
+def _looks_like_point(text: str) -> bool:
+    """A numbered line of a sentence's length, or a line that says what someone should do: a point, not a heading.
+
+    A plain-text list often leaves off the full stops ("2. Social workers should visit children in care
+    more often"); taken as a heading, such a line would be only a section label, in no passage's text.
+    """
+    number = re.match(r"\s*(?:\d{1,3}(?:\.\d{1,3})*\.?|\(?[a-z]\)|\(?[ivx]{1,4}\))\s+", text)
+    words = text[number.end():].split() if number else text.split()
+    return (bool(number) and len(words) >= 6) or (len(words) >= 6 and bool(POINT_VERBS.search(text)))
 
 
 def _starts_new(line: str) -> bool:
@@ -174,20 +230,33 @@ def _looks_like_heading(text: str) -> bool:
 # --- Word and HTML: the file says which lines are headings, list items and table rows ---------
 
 
-def _read_docx_pages(path: Path) -> list[list[_Unit]]:
+def _read_docx_pages(path: Path, data: bytes, clock: _Clock) -> list[list[_Unit]]:
+    import io
     import zipfile
 
     import docx
     from docx.opc.exceptions import PackageNotFoundError
+    from lxml.etree import XMLSyntaxError
 
     try:
-        word = docx.Document(str(path))
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            expanded = sum(item.file_size for item in archive.infolist() if item.filename.endswith((".xml", ".rels")))
+    except (zipfile.BadZipFile, ValueError, OSError) as error:
+        raise DocumentError(path, f"not a readable Word document (corrupt or not .docx): {error}") from None
+    if expanded > MAX_EXPANDED_BYTES:
+        raise DocumentError(path, f"the Word file expands to {_size(expanded)} of XML, over the "
+                                  f"{_size(MAX_EXPANDED_BYTES)} limit for one document")
+    try:
+        word = docx.Document(io.BytesIO(data))
+    except XMLSyntaxError as error:
+        raise DocumentError(path, f"not a readable Word document (its XML is broken: {error})") from None
     except (zipfile.BadZipFile, PackageNotFoundError, KeyError, ValueError) as error:
         raise DocumentError(path, f"not a readable Word document (corrupt or not .docx): {error}") from None
     units: list[_Unit] = []
     body = word.element.body
     for child in body.iterchildren():
-        tag = child.tag.rsplit("}", 1)[-1]
+        clock.tick()
+        tag = child.tag.rsplit("}", 1)[-1] if isinstance(child.tag, str) else ""
         if tag == "p":
             paragraph = docx.text.paragraph.Paragraph(child, word)
             text = " ".join(paragraph.text.split())
@@ -205,14 +274,15 @@ def _read_docx_pages(path: Path) -> list[list[_Unit]]:
     return [units]
 
 
-def _read_html_pages(path: Path) -> list[list[_Unit]]:
+def _read_html_pages(path: Path, data: bytes, clock: _Clock) -> list[list[_Unit]]:
     from bs4 import BeautifulSoup
 
-    soup = BeautifulSoup(decode_text(path, path.read_bytes()), "html.parser")
+    soup = BeautifulSoup(decode_text(path, data), "html.parser")
     for hidden in soup(["script", "style", "noscript", "template", "nav", "footer"]):
         hidden.decompose()
     units: list[_Unit] = []
     for element in soup.find_all(["h1", "h2", "h3", "h4", "h5", "h6", "p", "li", "tr"]):
+        clock.tick()
         if element.name != "tr" and element.find_parent(["li", "tr"]) is not None:
             continue  # its text is part of the enclosing list item or table row
         if element.name == "tr":
@@ -230,11 +300,11 @@ def _read_html_pages(path: Path) -> list[list[_Unit]]:
 # --- PDF --------------------------------------------------------------------------------
 
 
-def _read_pdf_pages(path: Path) -> list[list[_Unit]]:
+def _read_pdf_pages(path: Path, data: bytes, clock: _Clock) -> list[list[_Unit]]:
     import pymupdf  # imported here so that text-only use never loads it
 
     try:
-        pdf = pymupdf.open(path)
+        pdf = pymupdf.open(stream=data, filetype="pdf")
     except Exception as error:  # pymupdf raises several types for damaged files
         raise DocumentError(path, f"not a readable PDF (corrupt or truncated): {error}") from None
     with pdf:
@@ -244,7 +314,10 @@ def _read_pdf_pages(path: Path) -> list[list[_Unit]]:
             raise DocumentError(path, "the PDF is damaged or truncated (it could only be opened by repairing it); "
                                       "download or save it again")
         try:
-            spans = [page.get_text("dict", sort=True) for page in pdf]
+            spans = []
+            for page in pdf:
+                clock.tick()
+                spans.append(page.get_text("dict", sort=True))
             heights = [page.rect.height for page in pdf]
         except Exception as error:
             raise DocumentError(path, f"not a readable PDF (corrupt or truncated): {error}") from None
@@ -367,6 +440,10 @@ def _units_from_pdf_block(lines: list[str], bold: bool, page: int) -> list[_Unit
     if bold and len(units) == 1 and units[0].kind == "paragraph" and len(units[0].text.split()) <= HEADING_MAX_WORDS:
         units[0].kind = "heading"
     return units
+
+
+READERS = {".pdf": _read_pdf_pages, ".docx": _read_docx_pages, ".html": _read_html_pages, ".htm": _read_html_pages,
+           ".txt": _read_text_pages}  # suffix -> reader(path, bytes, clock) -> pages of units
 
 
 # --- repair and assembly ----------------------------------------------------------------

@@ -9,7 +9,7 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 FORMAT_VERSION = 7  # bump when the files in the index folder change shape, answers.sentence_spans changes, or
 # the exports (embedding.EXPORT_RECIPE) change their vectors
-READER_VERSION = 4  # bump when reading, sections or splitting change the passages a file gives: the next build
+READER_VERSION = 5  # bump when reading, sections or splitting change the passages a file gives: the next build
 # reads every file again (vectors of unchanged text are still reused)
 PACKAGED_MODEL = "all-MiniLM-L6-v2"  # the only model the embedders load; another name is a label (a test's fake)
 MODEL_LAYERS = 6  # transformer layers of the packaged model
@@ -39,6 +39,7 @@ class Settings:
     # long, a question needs no model call for them; off, each question embeds its candidates' sentences
     sentence_layers: int = 6  # transformer layers (of 6) that embed sentences: the whole model, so that sentences
     # are a retrieval channel of their own, scored against the question's one vector; 3 builds faster (BENCHMARKS.md)
+    follow_links: bool = False  # index files that links in a corpus folder point to outside it (never loops)
     hnsw_ef_search: int = 2048  # HNSW candidates while searching: recall@10 0.91 at 512, 0.99 at 2048 (BENCHMARKS.md)
 
     @property

@@ -16,6 +16,8 @@ PARAGRAPH_NUMBER = re.compile(r"(\d{1,3}\.(?:\d{1,3}\.?)*)\s+(?=\S)")
 TINY_WORDS = 12  # unnumbered prose shorter than this is merged with its neighbour
 HEADER_CELL_WORDS = 6
 SPLIT_SEPARATORS = ["\n\n", "\n", ". ", "; ", ", ", " ", ""]
+LONG_RUN = 2000  # characters without white space cut into pieces of this size: no word is that long
+LONG_WORD = re.compile(rf"\S{{{LONG_RUN + 1},}}")
 
 
 def word_count(text: str) -> int:
@@ -192,7 +194,7 @@ def _fit(text: str, draft: _Draft, max_tokens: int, token_count: Callable[[str],
         yield from _fit_row(text, draft, max_tokens, token_count)
         return
     body = text[draft.start:draft.end]
-    if token_count(body) <= max_tokens:
+    if token_count(body) <= max_tokens and not LONG_WORD.search(body):
         yield draft.start, draft.end, body
         return
     for start, end in _split_span(text, draft.start, draft.end, max_tokens, token_count):
@@ -200,6 +202,21 @@ def _fit(text: str, draft: _Draft, max_tokens: int, token_count: Callable[[str],
 
 
 def _split_span(text: str, start: int, end: int, max_tokens: int, token_count: Callable[[str], int]):
+    """Split text[start:end] into pieces under `max_tokens`; a run of over LONG_RUN characters without a space
+    (encoded data pasted into a document) is cut every LONG_RUN characters, not kept whole or dropped."""
+    cursor = start
+    for run in LONG_WORD.finditer(text, start, end):
+        run_start, run_end = run.start(), run.end()
+        if text[cursor:run_start].strip():
+            yield from _split_prose(text, cursor, run_start, max_tokens, token_count)
+        for piece in range(run_start, run_end, LONG_RUN):
+            yield piece, min(piece + LONG_RUN, run_end)
+        cursor = run_end
+    if text[cursor:end].strip():
+        yield from _split_prose(text, cursor, end, max_tokens, token_count)
+
+
+def _split_prose(text: str, start: int, end: int, max_tokens: int, token_count: Callable[[str], int]):
     """Split text[start:end] with langchain's recursive splitter and find each piece's span again."""
     splitter = RecursiveCharacterTextSplitter(
         chunk_size=max_tokens, chunk_overlap=0, length_function=token_count,

@@ -16,6 +16,7 @@ of every vector is fast, an HNSW graph above that. Both take FAISS's IDSelector 
 
 from __future__ import annotations
 
+import errno
 import json
 import mmap
 import os
@@ -28,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from .answers import stem_frequency
-from .errors import IndexMissingError, IndexStaleError
+from .errors import IndexCorruptError, IndexerError, IndexMissingError, IndexStaleError
 from .passages import Passage
 from .settings import FORMAT_VERSION, Settings
 
@@ -250,15 +251,45 @@ def write_index(index_folder: Path, manifest: dict, documents: list[dict], passa
                 vectors: np.ndarray, lexical_texts: list[str], embed_keys: list[str],
                 settings: Settings | None = None, sentences: SentenceVectors | None = None) -> Path:
     """Write a complete build next to the current one, then point `current` at it atomically."""
-    import faiss
-
     settings = settings or Settings.from_env()
     index_folder = Path(index_folder)
     builds = index_folder / BUILDS
     builds.mkdir(parents=True, exist_ok=True)
     stamp = time.strftime("%Y%m%d-%H%M%S") + f"-{os.getpid()}-{time.monotonic_ns() % 10**6:06d}"
+    _remove_abandoned(builds)
     work = builds / f".incomplete-{stamp}"
-    work.mkdir()
+    try:
+        work.mkdir()
+        final = _write_build(work, builds / stamp, manifest, documents, passages, vectors, lexical_texts, embed_keys,
+                             settings, sentences)
+    except OSError as error:
+        shutil.rmtree(work, ignore_errors=True)  # at once: a retry must not find the disk still full of it
+        if error.errno in (errno.ENOSPC, errno.EDQUOT):
+            need = _estimated_bytes(passages, vectors, sentences) / 1e6
+            raise IndexerError(f"disk full at {builds}: need about {max(1, round(need))} MB free for the new build "
+                               "(the index in use is unchanged); free some space and build again") from None
+        raise IndexerError(f"could not write the new build in {builds}: {error.strerror or error} "
+                           "(the index in use is unchanged)") from None
+    _point_current(index_folder, final)
+    _fsync_directory(index_folder)
+    _remove_old_builds(builds, keep=final)
+    return final
+
+
+def _estimated_bytes(passages: list[Passage], vectors: np.ndarray, sentences: "SentenceVectors | None") -> float:
+    """About what a build takes on disk: vectors, sentence vectors, and the passages' text three times over
+    (passages.jsonl, the BM25 index, documents)."""
+    text = sum(len(passage.text) for passage in passages)
+    sentence_bytes = 0 if sentences is None else sentences.vectors.nbytes + sentences.spans.nbytes
+    return vectors.size * 4 + sentence_bytes + 3 * text
+
+
+def _write_build(work: Path, final: Path, manifest: dict, documents: list[dict], passages: list[Passage],
+                 vectors: np.ndarray, lexical_texts: list[str], embed_keys: list[str], settings: Settings,
+                 sentences: "SentenceVectors | None") -> Path:
+    """Write every file of a build into `work`, then rename it to `final`."""
+    import faiss
+
     with open(work / "documents.jsonl", "w", encoding="utf-8") as handle:
         for record in documents:
             handle.write(json.dumps(record, ensure_ascii=False) + "\n")
@@ -292,15 +323,32 @@ def write_index(index_folder: Path, manifest: dict, documents: list[dict], passa
                             ef_search=settings.hnsw_ef_search)
     manifest = {**manifest, "format_version": FORMAT_VERSION, "passages": len(passages), "documents": len(documents),
                 "dense": dense_record, "sentence_dense": sentence_record}
-    (work / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
+    (work / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")  # (\\u escapes: any name)
     _fsync_folder(work)
-    final = builds / stamp
     work.rename(final)
-    _fsync_directory(builds)
-    _point_current(index_folder, final)
-    _fsync_directory(index_folder)
-    _remove_old_builds(builds, keep=final)
+    _fsync_directory(final.parent)
     return final
+
+
+def _remove_abandoned(builds: Path) -> None:
+    """Delete partial builds whose process has ended (killed, or stopped by a full disk)."""
+    for path in builds.glob(".incomplete-*"):
+        try:
+            pid = int(path.name.split("-")[3])
+        except (IndexError, ValueError):
+            continue
+        if pid != os.getpid() and not _alive(pid):
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # it exists, as another user's process
+    return True
 
 
 def _fsync_folder(folder: Path) -> None:
@@ -353,21 +401,65 @@ def _remove_old_builds(builds: Path, keep: Path, grace_seconds: float = 3600) ->
 
 
 def read_manifest(index_folder: Path) -> dict:
-    """The manifest of the current build; IndexMissingError when there is none."""
+    """The manifest of the current build; IndexMissingError when there is none, IndexCorruptError when damaged."""
     build = current_build(index_folder)
     if build is None or not (build / "manifest.json").is_file():
         raise IndexMissingError(f"no index in {index_folder}: run `python -m indexer build` (or `make run`)")
-    return json.loads((build / "manifest.json").read_text(encoding="utf-8"))
+    try:
+        manifest = json.loads((build / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise _corrupt(index_folder, f"its manifest.json cannot be read: {error}") from None
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("passages"), int):
+        raise _corrupt(index_folder, "its manifest.json is not an index manifest")
+    return manifest
+
+
+def _corrupt(index_folder: Path, problem: str) -> IndexCorruptError:
+    return IndexCorruptError(f"the index in {index_folder} cannot be used ({problem}); rebuild it with "
+                             "`python -m indexer build` (or `make run`)")
+
+
+def _lines(path: Path) -> int:
+    """Complete lines in a file (a last line without its newline was cut off, and is not counted)."""
+    count = 0
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            count += chunk.count(b"\n")
+    return count
+
+
+def check_index(index_folder: Path) -> dict:
+    """The manifest, once the build's files are there and agree in their counts; IndexCorruptError otherwise.
+
+    Cheap (array headers and line counts, no parsing): a truncated or edited file would otherwise give
+    tracebacks, or worse, vectors matched to the wrong passages.
+    """
+    manifest = read_manifest(index_folder)
+    build = current_build(index_folder)
+    passages, documents = manifest["passages"], manifest.get("documents")
+    try:
+        for name, want in (("passages.jsonl", passages), ("documents.jsonl", documents)):
+            if _lines(build / name) != want:
+                raise _corrupt(index_folder, f"{name} holds {_lines(build / name)} complete lines, the manifest "
+                                             f"says {want}")
+        vectors = np.load(build / "vectors.npy", mmap_mode="r")
+        if vectors.shape != (passages, manifest.get("dimensions")):
+            raise _corrupt(index_folder, f"vectors.npy is {vectors.shape[0]} × {vectors.shape[1:]}, the manifest "
+                                         f"says {passages} passages of {manifest.get('dimensions')} dimensions")
+        if (build / "sentences").is_dir():
+            offsets, spans, sentence_vectors = (np.load(build / "sentences" / name, mmap_mode="r")
+                                                for name in SentenceVectors.FILES)
+            if len(offsets) != passages + 1 or not len(spans) == len(sentence_vectors) == int(offsets[-1]):
+                raise _corrupt(index_folder, "the sentence files disagree with the passages")
+    except (OSError, ValueError, EOFError) as error:
+        raise _corrupt(index_folder, f"a file cannot be read: {error}") from None
+    return manifest
 
 
 def load_index(index_folder: Path, settings: Settings | None = None) -> Index:
-    """Load the current build into memory, refusing one built with another model or format."""
-    import bm25s
-    import faiss
-
+    """Load the current build into memory, refusing one built with another model or format, or damaged."""
     settings = settings or Settings.from_env()
     manifest = read_manifest(index_folder)
-    build = current_build(index_folder)
     if manifest.get("format_version") != FORMAT_VERSION:
         raise IndexStaleError(
             f"the index in {index_folder} has format {manifest.get('format_version')}, this version reads "
@@ -382,6 +474,19 @@ def load_index(index_folder: Path, settings: Settings | None = None) -> Index:
             f"index built with sentence model {manifest.get('sentence_model')}, settings say "
             f"{settings.sentence_model} (INDEXER_SENTENCE_LAYERS={settings.sentence_layers}): run "
             "`python -m indexer build`")
+    check_index(index_folder)
+    try:
+        return _load(index_folder, current_build(index_folder), manifest, settings)
+    except IndexerError:
+        raise
+    except (OSError, ValueError, TypeError, KeyError, EOFError, RuntimeError) as error:  # (faiss raises RuntimeError)
+        raise _corrupt(index_folder, f"{type(error).__name__}: {error}") from None
+
+
+def _load(index_folder: Path, build: Path, manifest: dict, settings: Settings) -> Index:
+    import bm25s
+    import faiss
+
     documents = {}
     with open(build / "documents.jsonl", encoding="utf-8") as handle:
         for line in handle:
@@ -396,6 +501,8 @@ def load_index(index_folder: Path, settings: Settings | None = None) -> Index:
         dense = faiss.read_index(str(build / "dense.faiss"))
         if hasattr(dense, "hnsw"):
             dense.hnsw.efSearch = manifest.get("dense", {}).get("ef_search", settings.hnsw_ef_search)
+        if dense.ntotal != len(passages):
+            raise _corrupt(index_folder, f"dense.faiss holds {dense.ntotal} vectors for {len(passages)} passages")
     else:
         dense = faiss.IndexFlatIP(vectors.shape[1])
         if len(vectors):

@@ -265,7 +265,7 @@ NATIONAL_QUESTIONS = evaluation.DEFAULT_QUESTIONS.parent / "national.jsonl"
 
 
 @pytest.mark.model
-def test_the_searcher_holds_its_scores_on_national_questions(tmp_path, real_embedder):
+def test_the_searcher_holds_its_scores_on_national_questions(tmp_path, real_embedder, monkeypatch):
     """A regression floor on a fast subset of the national dev questions (the full run: eval/README.md)."""
     from indexer.building import build_index
     from indexer.search import Searcher
@@ -279,6 +279,7 @@ def test_the_searcher_holds_its_scores_on_national_questions(tmp_path, real_embe
         pytest.skip(f"needs the ILACS reports in {source}")
     pdfs = tmp_path / "pdfs"
     pdfs.mkdir()
+    monkeypatch.setenv("INDEXER_FOLLOW_LINKS", "1")  # a folder of links to the shared reports
     for name in FAST_PDFS:
         (pdfs / f"{name}.pdf").symlink_to(source / f"{name}.pdf")
     wanted = {f"{name}.pdf" for name in FAST_PDFS}

@@ -17,7 +17,7 @@ import pytest
 
 from indexer import store
 from indexer.embedding import HashingEmbedder
-from indexer.errors import IndexMissingError, IndexStaleError
+from indexer.errors import IndexerError, IndexMissingError, IndexStaleError
 from indexer.passages import Passage, embedding_text
 from indexer.settings import PROJECT_ROOT, Settings
 from indexer.store import current_build, is_approximate, load_index, read_manifest, write_index
@@ -87,8 +87,9 @@ def test_crash_while_writing_leaves_the_previous_build(settings, monkeypatch):
         raise OSError("disk full")
 
     monkeypatch.setattr(store, "build_lexical", crash)  # after passages and vectors are on disk
-    with pytest.raises(OSError):
+    with pytest.raises(IndexerError, match="could not write the new build .* disk full"):
         write(settings, passages(20))
+    assert [path.name for path in (settings.index / "builds").iterdir()] == [old.name]  # no partial build left
     assert current_build(settings.index) == old
     assert len(load_index(settings.index, settings).passages) == 10
     monkeypatch.undo()

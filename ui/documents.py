@@ -4,7 +4,7 @@ from datetime import datetime
 
 import streamlit as st
 
-from indexer.export import documents_csv, passages_markdown
+from indexer.export import documents_csv, passages_markdown, safe_cell
 from indexer.passages import JUDGEMENT_AREAS, format_date
 from ui import core
 
@@ -44,14 +44,17 @@ if reasons:
         st.code(core.build_command(searcher.settings, manifest.get("corpus")), language="bash")
 if manifest.get("skipped"):
     with st.expander(f"{len(manifest['skipped'])} files were not indexed"):
-        st.dataframe([{"file": item["path"], "reason": item["reason"]} for item in manifest["skipped"]],
+        st.dataframe([{"file": safe_cell(item["path"]), "reason": safe_cell(item["reason"])}
+                      for item in manifest["skipped"]],
                      hide_index=True)
 
 filters = core.current_filters(searcher)
 records = core.documents_in_scope(searcher, filters)
-rows = [{"Authority": record.get("authority") or "", "Type": record["doc_type"], "Date": record.get("date") or "",
+# Streamlit's own table toolbar exports these cells as CSV too: each is made safe for a spreadsheet, like
+# the project's export (a cell that starts with = + - or @ gets a quote mark and is never run as a formula).
+rows = [{"Authority": safe_cell(record.get("authority")), "Type": record["doc_type"], "Date": record.get("date") or "",
          "Overall effectiveness": (record.get("grades") or {}).get("overall effectiveness", ""),
-         "Passages": record.get("passages"), "Title": record["title"], "Grades": grades_text(record)}
+         "Passages": record.get("passages"), "Title": safe_cell(record["title"]), "Grades": grades_text(record)}
         for record in records]
 st.subheader(f"{len(records)} of {len(index.documents)} documents", anchor=False)
 st.caption("The sidebar filters apply here too.")
