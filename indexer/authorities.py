@@ -7,10 +7,13 @@ compiles public DfE, ONS and Ofsted data.
 from __future__ import annotations
 
 import csv
+import difflib
 import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+
+from .errors import IndexerError
 
 REGISTER = Path(__file__).resolve().parent / "data" / "authorities.csv"
 # Names that are also ordinary English words: recognised in a question only when capitalised.
@@ -88,3 +91,27 @@ def absent_names(indexed: set[str]) -> dict[str, str]:
             if fold(alias) not in present:
                 absent.setdefault(fold(alias), authority.name)
     return absent
+
+
+def find_authority(name: str) -> Authority:
+    """The register authority a name or alias means ("Hull", "LBBD"); an unknown name says the nearest ones."""
+    by_name = {}
+    for authority in load_register():
+        for alias in (authority.name, *authority.aliases):
+            by_name.setdefault(fold(alias), authority)
+    if fold(name) in by_name:
+        return by_name[fold(name)]
+    nearest = difflib.get_close_matches(fold(name), list(by_name), n=3, cutoff=0.6)
+    hint = f"; did you mean {' or '.join(dict.fromkeys(by_name[near].name for near in nearest))}?" if nearest else ""
+    raise IndexerError(f"no English local authority is called {name!r}{hint}")
+
+
+def authorities_in_region(region: str) -> tuple[Authority, ...]:
+    """Every authority in one of the nine English regions ("North West", "london"); a typo says the nearest."""
+    regions = {fold(authority.region): authority.region for authority in load_register() if authority.region}
+    if fold(region) not in regions:
+        nearest = difflib.get_close_matches(fold(region), list(regions), n=1, cutoff=0.5)
+        hint = f"did you mean {regions[nearest[0]]}? " if nearest else ""
+        raise IndexerError(f"no English region is called {region!r}: {hint}the regions are "
+                           f"{', '.join(sorted(regions.values()))}")
+    return tuple(authority for authority in load_register() if fold(authority.region) == fold(region))

@@ -1,4 +1,4 @@
-"""`python -m indexer build|search|stats|documents`: the command line, the only place errors become messages."""
+"""`python -m indexer build|search|stats|documents|fetch`: the command line, the only place errors become messages."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import textwrap
 from pathlib import Path
 
 from .errors import IndexerError
-from .settings import Settings
+from .settings import PROJECT_ROOT, Settings
 
 
 def _settings(args) -> Settings:
@@ -343,6 +343,66 @@ def command_bench(args) -> int:
     return benchmark.run(args)
 
 
+def command_fetch(args) -> int:
+    """Download Ofsted's published reports into a corpus folder, with a metadata.csv row for each."""
+    from collections import Counter
+
+    from .authorities import authorities_in_region, find_authority, load_register
+    from .fetching import Client, already_there, fetch_all, read_provider_pages, read_record
+    from .publications import choose, file_names, load_reports, merge
+
+    settings = Settings.from_env()
+    named = [find_authority(name) for name in args.authority or ()]
+    named += [authority for region in args.region or () for authority in authorities_in_region(region)]
+    authorities = list(dict.fromkeys(named)) or None
+    folder = Path(args.into)
+    client = Client(settings)
+    reports = list(load_reports())
+    if args.refresh or args.kind != "inspection":
+        if not args.refresh:
+            print("The register lists inspection reports only: reading the provider pages for letters.")
+        listed, problems = read_provider_pages(client, authorities or list(load_register()))
+        new = merge(reports, listed)[len(reports):]
+        print(f"Provider pages list {len(new)} reports and letters the register does not.")
+        for problem in problems:
+            print(f"failed   {problem}")
+        reports += new
+    names = file_names(reports)
+    wanted = choose(reports, authorities, args.since, args.kind)
+    what = {"inspection": "inspection reports", "letters": "letters", "all": "reports or letters"}[args.kind]
+    for authority in authorities or ():
+        if not any(report.authority == authority.name for report in wanted):
+            print(f"No {what} known for {authority.name}{' since ' + args.since if args.since else ''}"
+                  f"{'' if args.refresh else ' (--refresh reads its provider page for newer ones)'}.")
+    if args.dry_run:
+        record = read_record(folder)
+        for report in wanted:
+            name = names[report.file_id]
+            there = "there    " if already_there(folder / name, record.get(name)) else "would get"
+            print(f"{there} {name}  {report.title}, published {report.published}  {report.url}")
+        print(f"{len(wanted)} reports; nothing was downloaded (--dry-run).")
+        return 0
+    outcomes = fetch_all(wanted, names, folder, client, progress=not args.quiet, verbose=args.verbose)
+    counts = Counter(outcome.status for outcome in outcomes)
+    fetched = [outcome for outcome in outcomes if outcome.status == "fetched"]
+    survived = Counter(fault.name for outcome in fetched for fault in outcome.survived)
+    redirects = sum("redirected to" in outcome.detail for outcome in fetched)
+    print(f"Fetched {counts['fetched']}, skipped {counts['skipped']} already there, failed {counts['failed']}"
+          + (f", {counts['not tried']} not tried (the connection was lost)" if counts["not tried"] else "")
+          + (f"; survived by retrying: {', '.join(f'{name} ×{n}' for name, n in sorted(survived.items()))}"
+             if survived else "")
+          + (f"; {redirects} redirect{'s' if redirects > 1 else ''} followed" if redirects else "")
+          + f". Folder: {folder}")
+    failed = [outcome for outcome in outcomes if outcome.status == "failed"]
+    if failed:
+        print("Failed (run the same command again to retry them; what is there is kept):")
+        for outcome in failed:
+            print(f"  {outcome.file}: {outcome.detail}  [{outcome.report.url}]")
+    if counts["fetched"] or counts["skipped"]:
+        print(f"Index them: python -m indexer build --corpus {folder} --if-stale")
+    return 1 if failed or counts["not tried"] else 0
+
+
 def _positive(text: str) -> int:
     try:
         value = int(text)
@@ -410,6 +470,23 @@ def parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--split", help="only questions of this split (dev or heldout)")
     evaluate.add_argument("--json", action="store_true", help="print the scores as JSON")
     evaluate.set_defaults(run=command_eval)
+
+    fetch = commands.add_parser("fetch", help="download Ofsted's published children's services reports")
+    fetch.add_argument("--authority", action="append", help="only this local authority, by any of its names "
+                                                            "(repeatable; adds to --region)")
+    fetch.add_argument("--region", action="append", help="only the authorities of this region, e.g. 'North West' "
+                                                         "(repeatable)")
+    fetch.add_argument("--since", help="only reports published in or after YYYY (or YYYY-MM-DD)")
+    fetch.add_argument("--kind", choices=("inspection", "letters", "all"), default="inspection",
+                       help="inspection reports (default), letters (focused and monitoring visits, JTAIs: read "
+                            "from the provider pages), or all")
+    fetch.add_argument("--into", default=str(PROJECT_ROOT / "reports"), help="folder to fetch into; default reports/")
+    fetch.add_argument("--refresh", action="store_true",
+                       help="also read the authorities' Ofsted provider pages for reports newer than the register")
+    fetch.add_argument("--dry-run", action="store_true", help="list what would be fetched; download nothing")
+    fetch.add_argument("--quiet", action="store_true", help="no progress bar")
+    fetch.add_argument("--verbose", action="store_true", help="also list every file skipped")
+    fetch.set_defaults(run=command_fetch)
 
     bench = commands.add_parser("bench", help="measure speed and size (options: python -m indexer bench -- --help)")
     bench.add_argument("options", nargs=argparse.REMAINDER, help="passed to the benchmark's own parser")

@@ -15,7 +15,7 @@ from .passages import DOC_TYPES, JUDGEMENT_AREAS, Document, strip_invisible
 METADATA_FILE = "metadata.csv"
 # Columns of the metadata file, in order; a blank cell means "read it from the text".
 COLUMNS = (
-    "file", "title", "authority", "doc_type", "date", "source",
+    "file", "title", "authority", "doc_type", "date", "source", "url",
     "inspection_start", "inspection_end", "lead_inspector", "framework",
     *(f"grade_{area.replace(' ', '_')}" for area in JUDGEMENT_AREAS),
 )

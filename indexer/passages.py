@@ -67,6 +67,7 @@ class Document:
     lead_inspector: str | None = None
     framework: str | None = None  # e.g. "standard", "short", "focused visit"
     grades: dict[str, str] = field(default_factory=dict)  # judgement area -> grade
+    url: str | None = None  # where it was published, e.g. its address on Ofsted's file service
 
     def page_at(self, offset: int) -> int | None:
         """The 1-based page holding character `offset`, or None for documents without pages."""

@@ -14,6 +14,8 @@ READER_VERSION = 5  # bump when reading, sections or splitting change the passag
 PACKAGED_MODEL = "all-MiniLM-L6-v2"  # the only model the embedders load; another name is a label (a test's fake)
 MODEL_LAYERS = 6  # transformer layers of the packaged model
 BACKENDS = ("torch", "onnx", "onnx-int8")  # embedding backends: see embedding.load_embedder and BENCHMARKS.md
+OFSTED_FILES_URL = "https://files.ofsted.gov.uk"  # Ofsted's file service: report PDFs at /v1/file/<id>
+OFSTED_REPORTS_URL = "https://reports.ofsted.gov.uk"  # Ofsted's report site: a page per provider at /provider/44/<urn>
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,13 @@ class Settings:
     # are a retrieval channel of their own, scored against the question's one vector; 3 builds faster (BENCHMARKS.md)
     follow_links: bool = False  # index files that links in a corpus folder point to outside it (never loops)
     hnsw_ef_search: int = 2048  # HNSW candidates while searching: recall@10 0.91 at 512, 0.99 at 2048 (BENCHMARKS.md)
+    ofsted_files_url: str = OFSTED_FILES_URL  # where `fetch` downloads report PDFs (a local server in tests)
+    ofsted_reports_url: str = OFSTED_REPORTS_URL  # where `fetch --refresh` reads the authorities' provider pages
+    fetch_pause: float = 1.0  # seconds between two requests to Ofsted: one request at a time, politely
+    fetch_backoff: float = 5.0  # seconds before retrying a 429, 5xx or broken download, doubling each try; a
+    # server's Retry-After wins when longer (up to fetch.MAX_WAIT)
+    fetch_tries: int = 4  # tries per file before it is reported as failed
+    fetch_timeout: float = 60.0  # seconds to wait for Ofsted to answer or send more bytes
 
     @property
     def embedding_model(self) -> str:
