@@ -54,6 +54,10 @@ def _build(plan, settings: Settings, args) -> int:
             print(f"indexed  {shown(path)}: {count} passages (id {doc_id})")
     for path, reason in report.skipped:
         print(f"skipped  {shown(path)}: {shown(reason)}")
+    for path, name in report.unresolved:
+        seen = f"authority {shown(name)!r} is not in the register" if name else "no authority found in the text"
+        print(f"authority  {shown(path)}: {seen}; give the council's name in the `authority` column of the "
+              "folder's metadata.csv (indexer/data/authorities.csv lists the names and aliases)")
     print(
         f"Indexed {len(report.documents)} documents ({report.read} read, {report.reused_files} unchanged), "
         f"{report.passages} passages ({report.embedded} embedded, {report.reused} reused); "
@@ -154,7 +158,7 @@ def _date_option(value: str | None, name: str) -> str | None:
 
 def _filters(args, searcher):
     """The search filters the options ask for, each checked against what the index holds."""
-    from .authorities import fold, names_for
+    from .authorities import fold, in_scope, names_for
     from .passages import DOC_TYPES, JUDGEMENT_AREAS
     from .search import Filters
 
@@ -170,12 +174,17 @@ def _filters(args, searcher):
             raise IndexerError(_nearest(doc_type, DOC_TYPES, "--doc-type"))
     held = {record.get("authority") for record in documents.values() if record.get("authority")}
     aliases = names_for(held)  # folded name or alias -> the authorities as the index spells them
-    authorities = []
+    named = []
     for name in args.authority or ():
         found = aliases.get(fold(name)) or [a for a in held if a.lower() == name.lower()]
         if not found:
             raise IndexerError(_nearest(name, held, "--authority: no document in the index belongs to"))
-        authorities.extend(found)
+        named.extend(found)
+    scope = in_scope(named, args.region or (), args.authority_type or (), args.neighbours_of or ())
+    authorities = scope or []
+    if scope is not None and not [name for name in authorities if name in held]:
+        raise IndexerError("no document in the index belongs to the authorities these options name "
+                           f"({', '.join(authorities[:8]) or 'none'}{' …' if len(authorities) > 8 else ''})")
     doc_ids = ()
     if args.grade:
         doc_ids = documents_with_grades(documents, args.grade) or ("(no document has that grade)",)
@@ -444,6 +453,11 @@ def parser() -> argparse.ArgumentParser:
     search.add_argument("query", nargs="?", help="the question")
     search.add_argument("-k", type=_positive, default=10, help="how many passages (default 10)")
     search.add_argument("--authority", action="append", help="only this local authority (repeatable)")
+    search.add_argument("--region", action="append", help="only authorities in this English region (repeatable)")
+    search.add_argument("--authority-type", action="append",
+                        help="only this type of authority: County, London Borough, Metropolitan District, Unitary Authority")
+    search.add_argument("--neighbours-of", action="append", metavar="AUTHORITY",
+                        help="only this authority and its ten statistical neighbours (repeatable)")
     search.add_argument("--doc-type", action="append", help="only this document type (repeatable)")
     search.add_argument("--since", help="only documents dated in or after YYYY (or YYYY-MM-DD)")
     search.add_argument("--until", help="only documents dated in or before YYYY (or YYYY-MM-DD)")

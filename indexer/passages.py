@@ -68,6 +68,8 @@ class Document:
     framework: str | None = None  # e.g. "standard", "short", "focused visit"
     grades: dict[str, str] = field(default_factory=dict)  # judgement area -> grade
     url: str | None = None  # where it was published, e.g. its address on Ofsted's file service
+    authority_code: str | None = None  # the authority's ONS code (E08000004), once its name is in the register
+    region: str | None = None  # its English region
 
     def page_at(self, offset: int) -> int | None:
         """The 1-based page holding character `offset`, or None for documents without pages."""
@@ -112,6 +114,8 @@ class Passage:
     page_end: int | None = None  # last page, when the passage runs over a page break
     source: str | None = None
     national_framework: str | None = None  # a recommendation's National Framework reference, e.g. "outcome 4"
+    authority_code: str | None = None  # ONS code of the authority (authorities.csv)
+    region: str | None = None
 
     @property
     def citation(self) -> str:
