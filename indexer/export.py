@@ -168,3 +168,53 @@ def passages_markdown(title: str, passages: Sequence[Passage]) -> str:
             lines += [f"## {escape_markdown(section)}", ""]
         lines += [escape_markdown(passage.text), "", f"*{escape_markdown(passage.citation)}*", ""]
     return "\n".join(lines) + "\n"
+
+
+COMPARISON_COLUMNS = ("authority", "authority_code", "region", "grade", "judgement_area", "report_date", "tone",
+                      "best_sentence", "citation", "strengths", "weaknesses", "neutral", "passage_id")
+
+
+def comparison_records(rows) -> list[dict]:
+    """One record per authority of a comparing.Comparison's rows (its best sentence blank when nothing is relevant)."""
+    out = []
+    for row in rows:
+        best = row.best
+        out.append({
+            "authority": row.authority, "authority_code": best.passage.authority_code if best else "",
+            "region": row.region or "", "grade": (best.grade if best else "") or "",
+            "judgement_area": best.area if best else "", "report_date": (best.passage.date if best else "") or "",
+            "tone": best.tone if best else "", "best_sentence": " ".join(best.sentence.split()) if best else "",
+            "citation": best.passage.citation if best else "", "strengths": row.tally.get("strength", 0),
+            "weaknesses": row.tally.get("weakness", 0), "neutral": row.tally.get("neutral", 0),
+            "passage_id": best.passage.passage_id if best else "",
+        })
+    return out
+
+
+def comparison_csv(theme: str, rows) -> str:
+    """The Compare table as CSV, every cell safe for a spreadsheet, with a first column naming the theme."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(("theme", *COMPARISON_COLUMNS))
+    for record in comparison_records(rows):
+        writer.writerow([safe_cell(theme), *(safe_cell(record[column]) for column in COMPARISON_COLUMNS)])
+    return out.getvalue()
+
+
+def comparison_markdown(title: str, theme: str, rows, notes: Sequence[str] = ()) -> str:
+    """The Compare table as a Markdown document: one line per authority with its quoted sentence and citation."""
+    lines = [f"# {escape_markdown(title)}", "", f"Theme: {escape_markdown(theme)}", ""]
+    lines += [f"- {escape_markdown(note)}" for note in notes] + ([""] if notes else [])
+    for record in comparison_records(rows):
+        head = f"## {escape_markdown(record['authority'])}"
+        facts = ", ".join(escape_markdown(part) for part in (record["region"], record["grade"] and
+                          f"{record['judgement_area']}: {record['grade']}", record["report_date"]) if part)
+        lines += [head, "", facts, ""] if facts else [head, ""]
+        if record["best_sentence"]:
+            lines += [f"> {escape_markdown(record['best_sentence'])}", "",
+                      f"{escape_markdown(record['tone'])} — {escape_markdown(record['citation'])} "
+                      f"(relevant sentences: {record['strengths']} strengths, {record['weaknesses']} weaknesses, "
+                      f"{record['neutral']} neutral)", ""]
+        else:
+            lines += ["Nothing relevant in its documents in scope.", ""]
+    return "\n".join(lines)
