@@ -292,7 +292,8 @@ def _print_results(query: str, searcher, hits, as_json: bool, filters) -> None:
                     print(f"  {line}")
             print()
     for hit in hits:
-        print(f"{hit.rank:>2}. {hit.passage.citation}  [{hit.passage.kind}, score {hit.score:.4f}]")
+        tone = f", reads as a {hit.tone}" if hit.tone else ""
+        print(f"{hit.rank:>2}. {hit.passage.citation}  [{hit.passage.kind}{tone}, score {hit.score:.4f}]")
         if hit.passage.section:
             print(f"    Section: {hit.passage.section}")
         for line in textwrap.wrap(" ".join(_marked(hit.passage.text, hit.highlights).split()), width=96):

@@ -21,7 +21,7 @@ from . import tone
 from .passages import JUDGEMENT_AREAS, Passage
 from .query import Filters
 
-EVIDENCE_KINDS = ("finding", "summary")
+EVIDENCE_KINDS = tone.KINDS
 GRADE_WORDS = r"outstanding|good|requires improvement(?: to be good)?|inadequate"
 # "across authorities judged inadequate vs good", "in authorities rated good or outstanding"
 GRADE_PHRASE = re.compile(rf"\b(?:(?:across|in|for|among|between)\s+)?(?:(?:the\s+)?(?:local\s+)?(?:authorities|councils|"

@@ -163,6 +163,12 @@ class Hit:
     dense_score: float | None = None  # the passage vector's similarity to the question
     lexical_score: float | None = None  # BM25's score
     sentence_score: float | None = None  # the best sentence's similarity to the question
+    tones: tuple[str | None, ...] = ()  # strength | weakness | neutral of each highlight (None: not a finding)
+
+    @property
+    def tone(self) -> str | None:
+        """What the first answering sentence says of the practice: strength, weakness or neutral (tone.py)."""
+        return self.tones[0] if self.tones else None
 
     def to_json(self) -> dict[str, Any]:
         """The flat JSON object the CLI prints and the app exports."""
@@ -176,6 +182,8 @@ class Hit:
             dense_score=self.dense_score,
             lexical_score=self.lexical_score,
             sentence_score=self.sentence_score,
+            tone=self.tone,
+            highlight_tones=list(self.tones),
         )
         return record
 

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 LABELS = ("strength", "weakness", "neutral")
+KINDS = ("finding", "summary")  # passages whose sentences are labelled: what inspectors found, not what they ask
 MODEL = Path(__file__).resolve().parent / "data" / "tone.npz"
 
 # Word cues, each a feature beside the embedding (counts, capped): the model learns their weights.

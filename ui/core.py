@@ -67,6 +67,10 @@ h1 {font-size: 2.1rem !important;}
 .doc-reader .para.current {border-left: 6px double #1d4ed8; padding-left: .7rem;}
 .nothing {font-style: italic;}
 .meta .kind {font-weight: 600; color: #1f2937; border: 1px solid #9ca3af; border-radius: 4px; padding: 0 .3rem;}
+.meta .tone {font-weight: 600; border-radius: 4px; padding: 0 .3rem;}
+.meta .tone.strength {color: #14532d; background: #dcfce7;}
+.meta .tone.weakness {color: #7f1d1d; background: #fee2e2;}
+.meta .tone.neutral {color: #374151; background: #f3f4f6;}
 </style>"""
 
 
@@ -488,6 +492,9 @@ def hit_html(hit: Hit, spans=(), anchor: str | None = None, grade: str | None = 
     passage = hit.passage
     head = f'<p class="cite">{f"[{hit.rank}] " if numbered else ""}{esc(passage.citation)}</p>'
     meta = [f'<span class="kind">{esc(KIND_LABELS.get(passage.kind, passage.kind))}</span>']
+    if hit.tone:
+        meta.append(f'<span class="tone {esc(hit.tone)}" title="What the marked sentence says of the practice, as '
+                    f'read by a model (eval/SENTENCES.md): check before quoting">reads as a {esc(hit.tone)}</span>')
     if passage.section:
         meta.append(f"Section: {esc(passage.section)}")
     meta.append(esc(passage.doc_type.capitalize()))
