@@ -131,8 +131,8 @@ with right:
     mine_choices = sorted(row.authority for row in result.rows)
     inner_left, inner_right = st.columns([3, 2], vertical_alignment="bottom")
     inner_left.selectbox("My authority", mine_choices, key="mine", index=None, placeholder="Choose an authority")
-    inner_right.button("+ its statistical neighbours", on_click=set_neighbours, disabled=not st.session_state.get("mine"),
-                       help="Sets the sidebar to this authority and its ten statistical neighbours.")
+    inner_right.button("+ neighbours", on_click=set_neighbours, disabled=not st.session_state.get("mine"),
+                       help="Compare this authority with its ten statistical neighbours (sets the sidebar filter).")
 
 by = st.radio("Chart by", list(GROUPINGS), key="by", format_func=GROUPINGS.get, horizontal=True)
 shown = [r for r in records if r["best_sentence"]]
