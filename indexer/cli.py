@@ -339,6 +339,85 @@ def command_documents(args) -> int:
     return 0
 
 
+def command_follow(args) -> int:
+    """An authority's inspections, each recommendation with the plan actions that answer it and what the next
+    inspection said on its theme."""
+    from .authorities import fold, names_for
+    from .following import follow, recommendation_text
+    from .passages import format_date
+
+    settings = _settings(args)
+    searcher = _searcher(settings)
+    held = {r.get("authority") for r in searcher.index.documents.values() if r.get("authority")}
+    found = names_for(held).get(fold(args.authority))
+    if not found:
+        raise IndexerError(_nearest(args.authority, held, "no document in the index belongs to"))
+    for authority in found:
+        result = follow(searcher, authority)
+        if args.json:
+            print(json.dumps(follow_json(result), ensure_ascii=False))
+            continue
+        print(f"{authority}: {len(result.timeline)} documents, {len(result.inspections)} inspections\n")
+        for record in result.timeline:
+            grade = (record.get("grades") or {}).get("overall effectiveness")
+            print(f"  {format_date(record.get('date')) or 'undated':<9} {record['doc_type']}"
+                  + (f" — overall effectiveness: {grade}" if grade else "") + f"  [{record['doc_id']}]")
+        for inspection in result.inspections:
+            record = inspection.record
+            grade = (record.get("grades") or {}).get("overall effectiveness")
+            print(f"\nInspection of {format_date(record.get('date'))}{f' ({grade})' if grade else ''}: "
+                  f"{len(inspection.chains)} recommendations")
+            for number, chain in enumerate(inspection.chains, start=1):
+                print(f"{number:>3}. “{recommendation_text(chain.recommendation)}”")
+                print(f"     — {chain.recommendation.citation}")
+                if chain.actions:
+                    for link in chain.actions:
+                        print(f"     Plan: “{' '.join(link.sentence.split())}” — {link.passage.citation}")
+                else:
+                    print("     Plan: no plan action or council paper on this found.")
+                if chain.later_report is None:
+                    print("     Next inspection: none in the index yet.")
+                    continue
+                later = chain.later_report
+                print(f"     Next inspection ({format_date(later.get('date'))}"
+                      f"{', ' + chain.later_grade if chain.later_grade else ''}): {chain.outcome}")
+                if not chain.later:
+                    print("       not found in the later report")
+                for link in chain.later:
+                    said = f" [{link.tone}]" if link.tone else f" [{link.passage.kind}]"
+                    print(f"       “{' '.join(link.sentence.split())}”{said} — {link.passage.citation}")
+        print(f"\nOutcomes: " + ", ".join(f"{n} {name}" for name, n in sorted(result.outcomes.items())))
+    return 0
+
+
+def follow_json(result) -> dict:
+    """A Follow as JSON: the timeline, then each inspection's recommendations with their chains."""
+    from .following import recommendation_text
+
+    def link(item):
+        return {"sentence": item.sentence, "citation": item.passage.citation, "passage_id": item.passage.passage_id,
+                "kind": item.passage.kind, "tone": item.tone, "score": round(item.score, 4)}
+
+    return {
+        "authority": result.authority,
+        "timeline": [{key: record.get(key) for key in ("doc_id", "doc_type", "date", "title", "grades")}
+                     for record in result.timeline],
+        "inspections": [{
+            "doc_id": inspection.record["doc_id"], "date": inspection.record.get("date"),
+            "grades": inspection.record.get("grades") or {},
+            "recommendations": [{
+                "text": recommendation_text(chain.recommendation), "citation": chain.recommendation.citation,
+                "passage_id": chain.recommendation.passage_id, "judgement_area": chain.recommendation.judgement_area,
+                "plan_actions": [link(item) for item in chain.actions],
+                "next_inspection": chain.later_report["doc_id"] if chain.later_report else None,
+                "next_grade": chain.later_grade, "outcome": chain.outcome,
+                "later": [link(item) for item in chain.later],
+            } for chain in inspection.chains],
+        } for inspection in result.inspections],
+        "outcomes": result.outcomes,
+    }
+
+
 def command_eval(args) -> int:
     """Score retrieval and answers against a question set (see indexer/evaluation.py)."""
     from . import evaluation
@@ -478,6 +557,12 @@ def parser() -> argparse.ArgumentParser:
     documents.add_argument("--json", action="store_true", help="one JSON object per document")
     documents.add_argument("--index", help="index folder; default index/")
     documents.set_defaults(run=command_documents)
+    following = commands.add_parser("follow", help="an authority's recommendations, traced to its plans and the "
+                                                   "next inspection")
+    following.add_argument("authority", help="the authority (any name or alias: 'Hull', 'BCP')")
+    following.add_argument("--json", action="store_true", help="one JSON object")
+    following.add_argument("--index", help="index folder; default index/")
+    following.set_defaults(run=command_follow)
     evaluate = commands.add_parser("eval", help="score retrieval and answers on a question set")
     evaluate.add_argument("questions", help="JSONL file of questions with gold snippets")
     evaluate.add_argument("--index", help="index folder; default index/")

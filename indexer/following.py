@@ -181,3 +181,41 @@ def outcome(linked: tuple[Link, ...]) -> str:
 def recommendation_text(passage: Passage) -> str:
     """What the recommendation asks for, without its National Framework reference."""
     return " ".join(content_text(passage).split())
+
+
+def on_theme(searcher, theme: str, filters=None, minimum: float = 0.45) -> list[Chain]:
+    """Across authorities: every recommendation on a theme (cosine with it at least `minimum`) that has a next
+    inspection, traced. For "of the recommendations about T, how many were still weak next time?"."""
+    from .query import Filters
+
+    index = searcher.index
+    filters = filters or Filters()
+    meaning = searcher.interpret(theme, filters)
+    mask = searcher.allowed_rows(replace_kinds(meaning.filters, ("recommendation",)))
+    rows = np.flatnonzero(mask) if mask is not None else np.arange(len(index.passages))
+    if not len(rows):
+        return []
+    query = searcher.embedder.encode([meaning.search_text])[0]
+    close = np.asarray(index.vectors[rows], dtype=np.float32) @ query
+    chosen = rows[close >= minimum]
+    by_report: dict[str, list[dict]] = {}
+    out = []
+    for row in chosen[np.argsort(-close[close >= minimum], kind="stable")]:
+        passage = index.passages[row]
+        authority = passage.authority or ""
+        if authority not in by_report:
+            by_report[authority] = reports(index, authority)
+        inspections = by_report[authority]
+        ids = [record["doc_id"] for record in inspections]
+        if passage.doc_id not in ids:  # a copy of a report the authority's list leaves out
+            continue
+        number = ids.index(passage.doc_id)
+        if number + 1 < len(inspections):
+            out.append(trace(searcher, passage, inspections[number], inspections[number + 1]))
+    return out
+
+
+def replace_kinds(filters, kinds: tuple[str, ...]):
+    from dataclasses import replace
+
+    return replace(filters, kinds=kinds)
