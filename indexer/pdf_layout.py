@@ -1,0 +1,349 @@
+"""A PDF page's text as blocks, lines and spans, from PDFium (pypdfium2, Apache-2.0/BSD).
+
+PDFium gives characters, not blocks. This module groups them the way MuPDF's structured-text device
+does, so that `reading` sees the same dictionary PyMuPDF's ``page.get_text("dict", sort=True)`` gives:
+
+    {"width": w, "height": h, "blocks": [{"type": 0, "bbox": (x0, y0, x1, y1),
+        "lines": [{"bbox": ..., "spans": [{"text", "size", "flags", "font", "bbox"}]}]}]}
+
+Coordinates are in points from the top left of the page as it is shown (rotation applied, y growing
+downward), as in PyMuPDF. ``flags & 16`` marks bold, as in PyMuPDF.
+
+The grouping imitates what MuPDF 1.28 (in PyMuPDF 2.0) does, as measured on small generated PDFs
+and on the ILACS reports (benchmarks/pdf_readers.py). It reads the page's text in content order, one
+run of characters at a time (what one text-showing operator drew, as PDFium reports it; PDFium's
+generated spaces and line breaks only cut runs), and compares each run with where the one before it
+ended, in font sizes:
+
+* less than 0.8 off its baseline: the same line, with a space when the gap is 0.15 to 0.8 font sizes;
+  a gap wider than that (or a step back of more than 0.8) starts a new line of the same block, as the
+  text after a paragraph number's tab does;
+* at most 1.5 off: a new line of the same block, unless it starts more than half a point to the right of
+  where the line above began (an indented paragraph), and that line does not start with a digit (MuPDF
+  leaves a numbered paragraph's hanging indent in one block);
+* farther: a new block. Blocks are then sorted by their bottom edge, then their left edge.
+
+Text outside the page is left out, as MuPDF leaves it out.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import math
+import re
+from pathlib import Path
+
+from .errors import DocumentError
+
+PARAGRAPH_DIST = 1.5  # a baseline moved by more font sizes than this starts a new block
+LINE_DIST = 0.8  # ... by less than this, the run is on the same line
+SPACE_DIST = 0.15  # a gap wider than this share of the font size between two runs is a space
+SPACE_MAX_DIST = 0.8  # ... and wider than this, a new line of the same block
+INDENT = 0.5  # points: a line that starts further right than the line above starts a block
+BOLD = 16  # PyMuPDF's span flag for bold
+BOLD_WEIGHT = 600  # PDFium's font weight (from the font descriptor) at and over which text is bold
+FORCE_BOLD = 1 << 18  # the font descriptor's ForceBold flag
+SUBSET_PREFIX = re.compile(r"^[A-Z]{6}\+")
+
+_pdfium = None
+
+
+def _lib():
+    """pypdfium2, and the few PDFium functions called per character or object, declared to pass plain ints."""
+    global _pdfium
+    if _pdfium is None:
+        import pypdfium2
+        import pypdfium2.raw as raw
+
+        def declare(name, restype, *argtypes):
+            return ctypes.CFUNCTYPE(restype, *argtypes)(ctypes.cast(getattr(raw, name), ctypes.c_void_p).value)
+
+        pointer, number, floats = ctypes.c_void_p, ctypes.c_int, ctypes.POINTER(ctypes.c_float)
+        _pdfium = (pypdfium2, raw, {
+            "text_object": declare("FPDFText_GetTextObject", pointer, pointer, number),
+            "count_objects": declare("FPDFPage_CountObjects", number, pointer),
+            "get_object": declare("FPDFPage_GetObject", pointer, pointer, number),
+            "count_form_objects": declare("FPDFFormObj_CountObjects", number, pointer),
+            "get_form_object": declare("FPDFFormObj_GetObject", pointer, pointer, ctypes.c_ulong),
+            "object_type": declare("FPDFPageObj_GetType", number, pointer),
+            "bounds": declare("FPDFPageObj_GetBounds", number, pointer, floats, floats, floats, floats),
+            "font_size": declare("FPDFTextObj_GetFontSize", number, pointer, floats),
+            "matrix": declare("FPDFPageObj_GetMatrix", number, pointer, ctypes.POINTER(raw.FS_MATRIX)),
+        })
+    return _pdfium
+
+
+def read_pdf(path: Path) -> list[dict]:
+    """Every page of a PDF as a PyMuPDF-style text dictionary; DocumentError when it cannot be read."""
+    pypdfium2, raw, _ = _lib()
+    try:
+        pdf = pypdfium2.PdfDocument(str(path))
+    except pypdfium2.PdfiumError as error:
+        raise _load_error(path, error) from None
+    try:
+        if not raw.FPDF_DocumentHasValidCrossReferenceTable(pdf.raw):
+            # PDFium rebuilt the cross-reference table: text recovered from a damaged file may be partial
+            raise DocumentError(path, "the PDF is damaged or truncated (it could only be opened by repairing it); "
+                                      "download or save it again")
+        pages = []
+        for index in range(len(pdf)):
+            page = pdf[index]
+            try:
+                textpage = page.get_textpage()
+                try:
+                    pages.append(page_dict(page, textpage))
+                finally:
+                    textpage.close()
+            finally:
+                page.close()
+        return pages
+    except pypdfium2.PdfiumError as error:
+        raise DocumentError(path, f"not a readable PDF (corrupt or truncated): {error}") from None
+    finally:
+        pdf.close()
+
+
+def _load_error(path: Path, error) -> DocumentError:
+    _, raw, _ = _lib()
+    if getattr(error, "err_code", None) == raw.FPDF_ERR_PASSWORD:
+        return DocumentError(path, "the PDF is encrypted (password-protected); save an unprotected copy")
+    if getattr(error, "err_code", None) == raw.FPDF_ERR_SECURITY:
+        return DocumentError(path, "the PDF is encrypted with an unsupported security handler; "
+                                   "save an unprotected copy")
+    if _looks_truncated(path):
+        return DocumentError(path, "the PDF is damaged or truncated (its end is missing); download or save it again")
+    return DocumentError(path, f"not a readable PDF (corrupt or truncated): {error}")
+
+
+def _looks_truncated(path: Path) -> bool:
+    """A PDF whose objects begin but whose end-of-file marker is missing: the end of a real PDF is cut off.
+
+    (MuPDF opens such a file by repairing it and says so; PDFium refuses to open it.)
+    """
+    with open(path, "rb") as handle:
+        head = handle.read(1024)
+        handle.seek(0, 2)
+        size = handle.tell()
+        handle.seek(max(0, size - 2048))
+        tail = handle.read()
+        if b"%PDF-" not in head or b"%%EOF" in tail:
+            return False
+        handle.seek(0)
+        return handle.read(1 << 20).count(b"endobj") >= 3
+
+
+# --- one page ---------------------------------------------------------------------------
+
+
+def _transform(page) -> tuple[float, float, callable]:
+    """The shown page's width and height, and a function from PDF user space to top-down shown coordinates."""
+    left, bottom, right, top = page.get_bbox()
+    rotation = page.get_rotation() % 360
+    if rotation == 90:
+        return top - bottom, right - left, lambda x, y: (y - bottom, x - left)
+    if rotation == 180:
+        return right - left, top - bottom, lambda x, y: (right - x, y - bottom)
+    if rotation == 270:
+        return top - bottom, right - left, lambda x, y: (top - y, right - x)
+    return right - left, top - bottom, lambda x, y: (x - left, top - y)
+
+
+class _Run:
+    """Characters one text object drew next to each other, as PDFium lists them."""
+
+    __slots__ = ("text", "x0", "y0", "x1", "y1", "baseline", "size", "font", "flags", "obj", "upright", "order",
+                 "blank")
+
+    def __init__(self, text, x0, y0, x1, y1, baseline, size, font, flags, obj, upright, order, blank=False):
+        self.text, self.x0, self.y0, self.x1, self.y1 = text, x0, y0, x1, y1
+        self.baseline, self.size, self.font, self.flags, self.obj, self.upright = (
+            baseline, size, font, flags, obj, upright)
+        self.order, self.blank = order, blank
+
+
+def _content_order(page, calls, drawn: set[int], to_page) -> tuple[dict[int, int], list[_Run]]:
+    """Each text object's place in the page's content, and the blank ones PDFium leaves out of its text.
+
+    PDFium drops a text object that draws nothing visible (a space set in a font of its own, an empty
+    paragraph's space): MuPDF keeps those spaces, and they matter: between a paragraph number and its
+    text, or as the blank line that holds two paragraphs in one block. They come back here as runs of one
+    space. (Only on the page itself, not inside form XObjects.)
+    """
+    _, raw, _ = _lib()
+    order: dict[int, int] = {}
+    blanks: list[_Run] = []
+    left, bottom, right, top = (ctypes.c_float() for _ in range(4))
+    size = ctypes.c_float()
+    matrix = raw.FS_MATRIX()
+    text_type, form_type = raw.FPDF_PAGEOBJ_TEXT, raw.FPDF_PAGEOBJ_FORM
+    object_type = calls["object_type"]
+
+    def walk(count, get, holder, on_page):
+        for i in range(count(holder)):
+            obj = get(holder, i)
+            kind = object_type(obj)
+            if kind == text_type:
+                place = order[obj] = len(order)
+                if on_page and obj not in drawn:
+                    calls["bounds"](obj, left, bottom, right, top)
+                    if right.value - left.value < 0.01:
+                        calls["font_size"](obj, size)
+                        calls["matrix"](obj, matrix)
+                        em = size.value * math.sqrt(abs(matrix.a * matrix.d - matrix.b * matrix.c)) or 1.0
+                        x, baseline = to_page(left.value, bottom.value)
+                        blanks.append(_Run(" ", x, baseline - 0.9 * em, x + 0.25 * em, baseline + 0.25 * em,
+                                           baseline, em, "", 0, obj, True, place, blank=True))
+            elif kind == form_type:
+                walk(calls["count_form_objects"], calls["get_form_object"], obj, False)
+
+    walk(calls["count_objects"], calls["get_object"], ctypes.cast(page.raw, ctypes.c_void_p).value, True)
+    return order, blanks
+
+
+def _runs(page, textpage) -> list[_Run]:
+    """The page's runs of characters, in the order of the page's content (the order MuPDF reads them in)."""
+    _, raw, calls = _lib()
+    handle = textpage.raw
+    count = textpage.count_chars()
+    text = textpage.get_text_range() if count > 0 else ""
+    if len(text) != count:  # PDFium left characters out of (or put some into) its text: ask char by char
+        text = "".join(chr(raw.FPDFText_GetUnicode(handle, i)) for i in range(count))
+    if "\ufffe" in text:  # a line-end hyphen (PDFium tells it by code 2), or a glyph without Unicode (0)
+        text = "".join(("-" if raw.FPDFText_GetUnicode(handle, i) == 2 else "\ufffd") if ch == "\ufffe" else ch
+                       for i, ch in enumerate(text))
+    address = ctypes.cast(handle, ctypes.c_void_p).value
+    text_object = calls["text_object"]
+    objects = [text_object(address, i) for i in range(count)]
+    width, height, to_page = _transform(page)
+    order, runs = _content_order(page, calls, set(objects), to_page)
+    rotation = math.radians(page.get_rotation() % 360)
+    left_box, right_box = raw.FS_RECTF(), raw.FS_RECTF()
+    ox, oy = ctypes.c_double(), ctypes.c_double()
+    name = ctypes.create_string_buffer(256)
+    font_flags = ctypes.c_int()
+    fonts: dict[int, tuple[str, int]] = {}
+    start = 0
+    place = -1
+    while start < count:
+        obj = objects[start]
+        end = start + 1
+        while end < count and objects[end] == obj:
+            end += 1
+        if obj is not None:  # (None: a space or line break PDFium generated; the layout decides for itself)
+            raw.FPDFText_GetLooseCharBox(handle, start, left_box)
+            raw.FPDFText_GetLooseCharBox(handle, end - 1, right_box)
+            raw.FPDFText_GetCharOrigin(handle, start, ox, oy)
+            angle = raw.FPDFText_GetCharAngle(handle, start)
+            upright = angle < 0 or abs(math.remainder(angle - rotation, 2 * math.pi)) < 0.02
+            corners = [to_page(left_box.left, left_box.top), to_page(left_box.left, left_box.bottom),
+                       to_page(right_box.right, right_box.top), to_page(right_box.right, right_box.bottom)]
+            xs, ys = [c[0] for c in corners], [c[1] for c in corners]
+            x0, x1 = min(xs), max(xs)
+            y0, y1 = min(ys), max(ys)
+            origin = to_page(ox.value, oy.value)
+            if upright:
+                x0 = origin[0]
+            size = raw.FPDFText_GetFontSize(handle, start)
+            font = fonts.get(obj)
+            if font is None:
+                raw.FPDFText_GetFontInfo(handle, start, name, len(name), font_flags)
+                font_name = SUBSET_PREFIX.sub("", name.value.decode("utf-8", "replace"))
+                weight = raw.FPDFText_GetFontWeight(handle, start)
+                bold = weight >= BOLD_WEIGHT or bool(font_flags.value & FORCE_BOLD) or "bold" in font_name.lower()
+                font = fonts[obj] = (font_name, BOLD if bold else 0)
+            place = order.get(obj, place)
+            if x1 <= 0 or y1 <= 0 or x0 >= width or y0 >= height:  # off the page
+                start = end
+                continue
+            runs.append(_Run(text[start:end], x0, y0, x1, y1, origin[1], size if size > 0 else (y1 - y0),
+                             font[0], font[1], obj, upright, place))
+        start = end
+    runs.sort(key=lambda run: run.order)  # (stable: the runs of one object keep PDFium's order)
+    return [run for i, run in enumerate(runs) if not run.blank or _between_words(runs, i)]
+
+
+def _between_words(runs: list[_Run], i: int) -> bool:
+    """True when the blank run `i` sits on a line of text, next to a run before or after it.
+
+    Only those blanks are kept: a space between a paragraph number or a bullet and its text. A blank
+    line (an empty paragraph's space) is left out: MuPDF keeps some and loses others (those on the edge
+    of their clipping path, which PDFium does not report), and the reader starts a new paragraph at a
+    blank line either way.
+    """
+    blank = runs[i]
+    for j in (i - 1, i + 1):
+        if 0 <= j < len(runs) and not runs[j].blank and abs(runs[j].baseline - blank.baseline) < LINE_DIST * blank.size:
+            return True
+    return False
+
+
+def _may_add_space(last: str) -> bool:
+    """MuPDF adds a space in a gap after Latin, Greek, Cyrillic, Hebrew or Arabic letters and punctuation."""
+    code = ord(last)
+    return last != " " and (code < 0x700 or 0x2000 <= code <= 0x20CF)
+
+
+def page_dict(page, textpage) -> dict:
+    """One page as PyMuPDF's ``get_text("dict", sort=True)`` lays it out (text blocks only)."""
+    width, height, _ = _transform(page)
+    blocks: list[dict] = []
+    line: dict | None = None
+    pen_x = pen_y = line_x = 0.0
+    last_char = " "
+    last_obj = None
+    line_digit = False
+    last_upright = True
+    for run in _runs(page, textpage):
+        size = run.size
+        new_block = new_line = True
+        add_space = False
+        if line is not None and run.upright and last_upright:
+            spacing = (run.x0 - pen_x) / size
+            offset = abs(run.baseline - pen_y) / size
+            if offset < LINE_DIST:
+                if abs(spacing) < SPACE_DIST or -SPACE_MAX_DIST < spacing < 0:
+                    new_block = new_line = False
+                elif 0 < spacing < SPACE_MAX_DIST:
+                    new_block = new_line = False
+                    add_space = _may_add_space(last_char) and run.text[:1] != " "
+                else:  # far along the line: a new line (a table column, the text after a paragraph number)
+                    new_block = False
+            elif offset <= PARAGRAPH_DIST:
+                # an indented line starts a paragraph, unless the line above starts with a digit (MuPDF
+                # leaves a numbered paragraph's hanging indent alone)
+                new_block = run.obj != last_obj and run.x0 - line_x > INDENT and not line_digit
+        if new_block:
+            blocks.append({"type": 0, "lines": []})
+        if new_line:
+            line = {"spans": [], "_box": [run.x0, run.y0, run.x1, run.y1]}
+            blocks[-1]["lines"].append(line)
+            line_x = run.x0
+            line_digit = run.text[:1].isdigit()
+        else:
+            box = line["_box"]
+            box[0], box[1], box[2], box[3] = min(box[0], run.x0), min(box[1], run.y0), max(box[2], run.x1), max(
+                box[3], run.y1)
+        text = (" " + run.text) if add_space else run.text
+        spans = line["spans"]
+        if spans and spans[-1]["font"] == run.font and spans[-1]["size"] == size and spans[-1]["flags"] == run.flags:
+            span = spans[-1]
+            span["text"] += text
+            box = span["bbox"]
+            span["bbox"] = (min(box[0], run.x0), min(box[1], run.y0), max(box[2], run.x1), max(box[3], run.y1))
+        else:
+            spans.append({"text": text, "size": size, "flags": run.flags, "font": run.font,
+                          "bbox": (run.x0, run.y0, run.x1, run.y1)})
+        if run.text:
+            last_char = run.text[-1]
+        pen_x, pen_y = run.x1, run.baseline
+        last_obj, last_upright = run.obj, run.upright
+        if not run.upright:
+            line = None  # text at an angle is a block of its own
+    for block in blocks:
+        for each in block["lines"]:
+            each["bbox"] = tuple(each.pop("_box"))
+        boxes = [each["bbox"] for each in block["lines"]]
+        block["bbox"] = (min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes),
+                         max(b[3] for b in boxes))
+    blocks.sort(key=lambda b: (b["bbox"][3], b["bbox"][0]))
+    return {"width": width, "height": height, "blocks": blocks}
