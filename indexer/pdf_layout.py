@@ -75,6 +75,15 @@ def _lib():
 
 def read_pdf(path: Path) -> list[dict]:
     """Every page of a PDF as a PyMuPDF-style text dictionary; DocumentError when it cannot be read."""
+    return _each_page(path, page_dict)
+
+
+def page_texts(path: Path) -> list[str]:
+    """Each page's plain text as PDFium extracts it (the raw text a tutorial would index), lines ending in \\n."""
+    return _each_page(path, lambda page, textpage: _text(textpage).replace("\r\n", "\n"))
+
+
+def _each_page(path: Path, read) -> list:
     pypdfium2, raw, _ = _lib()
     try:
         pdf = pypdfium2.PdfDocument(str(path))
@@ -91,7 +100,7 @@ def read_pdf(path: Path) -> list[dict]:
             try:
                 textpage = page.get_textpage()
                 try:
-                    pages.append(page_dict(page, textpage))
+                    pages.append(read(page, textpage))
                 finally:
                     textpage.close()
             finally:
@@ -101,6 +110,20 @@ def read_pdf(path: Path) -> list[dict]:
         raise DocumentError(path, f"not a readable PDF (corrupt or truncated): {error}") from None
     finally:
         pdf.close()
+
+
+def _text(textpage) -> str:
+    """The page's text, one character per PDFium character (its generated spaces and line breaks included)."""
+    _, raw, _ = _lib()
+    handle = textpage.raw
+    count = textpage.count_chars()
+    text = textpage.get_text_range() if count > 0 else ""
+    if len(text) != count:  # PDFium left characters out of (or put some into) its text: ask char by char
+        text = "".join(chr(raw.FPDFText_GetUnicode(handle, i)) for i in range(count))
+    if "\ufffe" in text:  # a line-end hyphen (PDFium tells it by code 2), or a glyph without Unicode (0)
+        text = "".join(("-" if raw.FPDFText_GetUnicode(handle, i) == 2 else "\ufffd") if ch == "\ufffe" else ch
+                       for i, ch in enumerate(text))
+    return text
 
 
 def _load_error(path: Path, error) -> DocumentError:
@@ -204,13 +227,8 @@ def _runs(page, textpage) -> list[_Run]:
     """The page's runs of characters, in the order of the page's content (the order MuPDF reads them in)."""
     _, raw, calls = _lib()
     handle = textpage.raw
-    count = textpage.count_chars()
-    text = textpage.get_text_range() if count > 0 else ""
-    if len(text) != count:  # PDFium left characters out of (or put some into) its text: ask char by char
-        text = "".join(chr(raw.FPDFText_GetUnicode(handle, i)) for i in range(count))
-    if "\ufffe" in text:  # a line-end hyphen (PDFium tells it by code 2), or a glyph without Unicode (0)
-        text = "".join(("-" if raw.FPDFText_GetUnicode(handle, i) == 2 else "\ufffd") if ch == "\ufffe" else ch
-                       for i, ch in enumerate(text))
+    text = _text(textpage)
+    count = len(text)
     address = ctypes.cast(handle, ctypes.c_void_p).value
     text_object = calls["text_object"]
     objects = [text_object(address, i) for i in range(count)]
