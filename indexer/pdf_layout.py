@@ -61,6 +61,11 @@ def _lib():
         pointer, number, floats = ctypes.c_void_p, ctypes.c_int, ctypes.POINTER(ctypes.c_float)
         _pdfium = (pypdfium2, raw, {
             "text_object": declare("FPDFText_GetTextObject", pointer, pointer, number),
+            "loose_box": declare("FPDFText_GetLooseCharBox", number, pointer, number, ctypes.POINTER(raw.FS_RECTF)),
+            "origin": declare("FPDFText_GetCharOrigin", number, pointer, number, ctypes.POINTER(ctypes.c_double),
+                              ctypes.POINTER(ctypes.c_double)),
+            "char_matrix": declare("FPDFText_GetMatrix", number, pointer, number, ctypes.POINTER(raw.FS_MATRIX)),
+            "char_size": declare("FPDFText_GetFontSize", ctypes.c_double, pointer, number),
             "count_objects": declare("FPDFPage_CountObjects", number, pointer),
             "get_object": declare("FPDFPage_GetObject", pointer, pointer, number),
             "count_form_objects": declare("FPDFFormObj_CountObjects", number, pointer),
@@ -120,10 +125,51 @@ def _text(textpage) -> str:
     text = textpage.get_text_range() if count > 0 else ""
     if len(text) != count:  # PDFium left characters out of (or put some into) its text: ask char by char
         text = "".join(chr(raw.FPDFText_GetUnicode(handle, i)) for i in range(count))
-    if "\ufffe" in text:  # a line-end hyphen (PDFium tells it by code 2), or a glyph without Unicode (0)
-        text = "".join(("-" if raw.FPDFText_GetUnicode(handle, i) == 2 else "\ufffd") if ch == "\ufffe" else ch
-                       for i, ch in enumerate(text))
+    at = text.find("\ufffe")
+    while at >= 0:  # a line-end hyphen (PDFium tells it by code 2), or a glyph without Unicode (0)
+        replacement = "-" if raw.FPDFText_GetUnicode(handle, at) == 2 else "\ufffd"
+        text = text[:at] + replacement + text[at + 1:]
+        at = text.find("\ufffe", at + 1)
     return text
+
+
+def _object_spans(text_object, address: int, count: int) -> list[tuple[int, int, int | None]]:
+    """(start, end, text object) for each run of characters one text object drew (None: PDFium's own).
+
+    PDFium lists an object's characters together (its generated characters, which belong to no object,
+    come between objects), so each run's end is found by galloping and halving rather than by asking
+    for every character's object.
+    """
+    spans = []
+    start = 0
+    while start < count:
+        obj = text_object(address, start)
+        if obj is None:  # PDFium's own characters are few and scattered: one at a time
+            end = start + 1
+            while end < count and text_object(address, end) is None:
+                end += 1
+            spans.append((start, end, None))
+            start = end
+            continue
+        low, step = start, 1  # the object of `low` is `obj`; find the first character after it that is not
+        while True:
+            probe = low + step
+            if probe >= count:
+                high = count
+                break
+            if text_object(address, probe) != obj:
+                high = probe
+                break
+            low, step = probe, step * 2
+        while high - low > 1:
+            middle = (low + high) // 2
+            if text_object(address, middle) == obj:
+                low = middle
+            else:
+                high = middle
+        spans.append((start, high, obj))
+        start = high
+    return spans
 
 
 def _load_error(path: Path, error) -> DocumentError:
@@ -230,38 +276,48 @@ def _runs(page, textpage) -> list[_Run]:
     text = _text(textpage)
     count = len(text)
     address = ctypes.cast(handle, ctypes.c_void_p).value
-    text_object = calls["text_object"]
-    objects = [text_object(address, i) for i in range(count)]
+    spans = _object_spans(calls["text_object"], address, count)
     width, height, to_page = _transform(page)
-    order, runs = _content_order(page, calls, set(objects), to_page)
-    rotation = math.radians(page.get_rotation() % 360)
+    order, runs = _content_order(page, calls, {obj for _, _, obj in spans}, to_page)
+    turned = page.get_rotation() % 360
+    rotation = math.radians(turned)
+    left, _, _, top = page.get_bbox()
     left_box, right_box = raw.FS_RECTF(), raw.FS_RECTF()
+    left_pointer, right_pointer = ctypes.pointer(left_box), ctypes.pointer(right_box)
     ox, oy = ctypes.c_double(), ctypes.c_double()
+    ox_pointer, oy_pointer = ctypes.pointer(ox), ctypes.pointer(oy)
+    loose_box, char_origin, char_size = calls["loose_box"], calls["origin"], calls["char_size"]
+    char_matrix, matrix = calls["char_matrix"], raw.FS_MATRIX()
+    matrix_pointer = ctypes.pointer(matrix)
     name = ctypes.create_string_buffer(256)
     font_flags = ctypes.c_int()
     fonts: dict[int, tuple[str, int]] = {}
-    start = 0
     place = -1
-    while start < count:
-        obj = objects[start]
-        end = start + 1
-        while end < count and objects[end] == obj:
-            end += 1
+    for start, end, obj in spans:
         if obj is not None:  # (None: a space or line break PDFium generated; the layout decides for itself)
-            raw.FPDFText_GetLooseCharBox(handle, start, left_box)
-            raw.FPDFText_GetLooseCharBox(handle, end - 1, right_box)
-            raw.FPDFText_GetCharOrigin(handle, start, ox, oy)
-            angle = raw.FPDFText_GetCharAngle(handle, start)
-            upright = angle < 0 or abs(math.remainder(angle - rotation, 2 * math.pi)) < 0.02
-            corners = [to_page(left_box.left, left_box.top), to_page(left_box.left, left_box.bottom),
-                       to_page(right_box.right, right_box.top), to_page(right_box.right, right_box.bottom)]
-            xs, ys = [c[0] for c in corners], [c[1] for c in corners]
-            x0, x1 = min(xs), max(xs)
-            y0, y1 = min(ys), max(ys)
-            origin = to_page(ox.value, oy.value)
-            if upright:
-                x0 = origin[0]
-            size = raw.FPDFText_GetFontSize(handle, start)
+            loose_box(address, start, left_pointer)
+            loose_box(address, end - 1, right_pointer)
+            char_origin(address, start, ox_pointer, oy_pointer)
+            # upright when the baseline runs left to right as the page is shown (slanted, fake italic, text is)
+            char_matrix(address, start, matrix_pointer)
+            upright = (matrix.b == 0 and matrix.a > 0 and turned == 0) or abs(
+                math.remainder(math.atan2(matrix.b, matrix.a) - rotation, 2 * math.pi)) < 0.02
+            if turned == 0:  # (the common case, without the general transform)
+                x0, x1 = ox.value - left, right_box.right - left
+                y0, y1 = top - max(left_box.top, right_box.top), top - min(left_box.bottom, right_box.bottom)
+                baseline = top - oy.value
+                if not upright:
+                    x0 = min(x0, left_box.left - left)
+            else:
+                corners = [to_page(left_box.left, left_box.top), to_page(left_box.left, left_box.bottom),
+                           to_page(right_box.right, right_box.top), to_page(right_box.right, right_box.bottom)]
+                xs, ys = [c[0] for c in corners], [c[1] for c in corners]
+                x0, x1 = min(xs), max(xs)
+                y0, y1 = min(ys), max(ys)
+                origin_x, baseline = to_page(ox.value, oy.value)
+                if upright:
+                    x0 = origin_x
+            size = char_size(address, start)
             font = fonts.get(obj)
             if font is None:
                 raw.FPDFText_GetFontInfo(handle, start, name, len(name), font_flags)
@@ -271,23 +327,18 @@ def _runs(page, textpage) -> list[_Run]:
                 font = fonts[obj] = (font_name, BOLD if bold else 0)
             place = order.get(obj, place)
             if x1 <= 0 or y1 <= 0 or x0 >= width or y0 >= height:  # off the page
-                start = end
                 continue
-            runs.append(_Run(text[start:end], x0, y0, x1, y1, origin[1], size if size > 0 else (y1 - y0),
+            runs.append(_Run(text[start:end], x0, y0, x1, y1, baseline, size if size > 0 else (y1 - y0),
                              font[0], font[1], obj, upright, place))
-        start = end
     runs.sort(key=lambda run: run.order)  # (stable: the runs of one object keep PDFium's order)
-    return [run for i, run in enumerate(runs) if not run.blank or _between_words(runs, i)]
+    for i, run in enumerate(runs):
+        if run.blank and _between_words(runs, i):
+            run.blank = False  # a space like any other
+    return runs
 
 
 def _between_words(runs: list[_Run], i: int) -> bool:
-    """True when the blank run `i` sits on a line of text, next to a run before or after it.
-
-    Only those blanks are kept: a space between a paragraph number or a bullet and its text. A blank
-    line (an empty paragraph's space) is left out: MuPDF keeps some and loses others (those on the edge
-    of their clipping path, which PDFium does not report), and the reader starts a new paragraph at a
-    blank line either way.
-    """
+    """True when the blank run `i` sits on a line of text, next to a run before or after it."""
     blank = runs[i]
     for j in (i - 1, i + 1):
         if 0 <= j < len(runs) and not runs[j].blank and abs(runs[j].baseline - blank.baseline) < LINE_DIST * blank.size:
@@ -301,6 +352,18 @@ def _may_add_space(last: str) -> bool:
     return last != " " and (code < 0x700 or 0x2000 <= code <= 0x20CF)
 
 
+def _grow(box: list[float], run: _Run) -> None:
+    """Widen `box` (x0, y0, x1, y1) to take in the run's box."""
+    if run.x0 < box[0]:
+        box[0] = run.x0
+    if run.y0 < box[1]:
+        box[1] = run.y0
+    if run.x1 > box[2]:
+        box[2] = run.x1
+    if run.y1 > box[3]:
+        box[3] = run.y1
+
+
 def page_dict(page, textpage) -> dict:
     """One page as PyMuPDF's ``get_text("dict", sort=True)`` lays it out (text blocks only)."""
     width, height, _ = _transform(page)
@@ -312,6 +375,14 @@ def page_dict(page, textpage) -> dict:
     line_digit = False
     last_upright = True
     for run in _runs(page, textpage):
+        if run.blank:
+            # A blank line (an empty paragraph's space) ends the block and moves the pen. MuPDF keeps some
+            # blank lines in the block (the reader starts a new paragraph at one) and loses others (those on
+            # the edge of their clipping path, which PDFium does not report); ending the block is what both
+            # come to, while the text after it still lines up with where the blank line was.
+            line = None
+            pen_x, pen_y, last_char, last_obj = run.x1, run.baseline, " ", run.obj
+            continue
         size = run.size
         new_block = new_line = True
         add_space = False
@@ -338,19 +409,16 @@ def page_dict(page, textpage) -> dict:
             line_x = run.x0
             line_digit = run.text[:1].isdigit()
         else:
-            box = line["_box"]
-            box[0], box[1], box[2], box[3] = min(box[0], run.x0), min(box[1], run.y0), max(box[2], run.x1), max(
-                box[3], run.y1)
+            _grow(line["_box"], run)
         text = (" " + run.text) if add_space else run.text
         spans = line["spans"]
         if spans and spans[-1]["font"] == run.font and spans[-1]["size"] == size and spans[-1]["flags"] == run.flags:
             span = spans[-1]
             span["text"] += text
-            box = span["bbox"]
-            span["bbox"] = (min(box[0], run.x0), min(box[1], run.y0), max(box[2], run.x1), max(box[3], run.y1))
+            _grow(span["_box"], run)
         else:
             spans.append({"text": text, "size": size, "flags": run.flags, "font": run.font,
-                          "bbox": (run.x0, run.y0, run.x1, run.y1)})
+                          "_box": [run.x0, run.y0, run.x1, run.y1]})
         if run.text:
             last_char = run.text[-1]
         pen_x, pen_y = run.x1, run.baseline
@@ -360,6 +428,8 @@ def page_dict(page, textpage) -> dict:
     for block in blocks:
         for each in block["lines"]:
             each["bbox"] = tuple(each.pop("_box"))
+            for span in each["spans"]:
+                span["bbox"] = tuple(span.pop("_box"))
         boxes = [each["bbox"] for each in block["lines"]]
         block["bbox"] = (min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes),
                          max(b[3] for b in boxes))
