@@ -12,7 +12,8 @@ comparison, the project does not depend on it) and prints:
   headings, bullets, paragraphs, rows and footnotes per reader;
 * page numbers: for a sample of sentences of each document (every 7th of at least 40 characters), the
   share found word for word in the other reader's text and, of those, the share cited on the same page;
-* seconds each reader spent in `read_document` (files read once before timing, so both read from the cache);
+* seconds each reader spent in `read_document`, wall and CPU (files read once before timing, so both read
+  from the cache; the two readers take turns, file by file);
 * the worst documents and, for each, the first few places where the two texts differ.
 
     .venv/bin/python benchmarks/pdf_readers.py                 # the ILACS PDFs and tests/data
@@ -133,6 +134,7 @@ def main() -> None:
         path.read_bytes()
 
     seconds = dict.fromkeys(READERS, 0.0)
+    cpu = dict.fromkeys(READERS, 0.0)
     rows = []
     kinds = {reader: Counter() for reader in READERS}
     pages = {"sampled": 0, "found": 0, "same": 0}
@@ -142,9 +144,10 @@ def main() -> None:
     for path in pdfs:
         documents = {}
         for reader in READERS:
-            started = time.perf_counter()
+            started, started_cpu = time.perf_counter(), time.process_time()
             documents[reader] = read(path, reader)
             seconds[reader] += time.perf_counter() - started
+            cpu[reader] += time.process_time() - started_cpu
         mu, pd = documents["pymupdf"], documents["pdfium"]
         if isinstance(mu, DocumentError) or isinstance(pd, DocumentError):
             failures.append((path.name, str(mu) if isinstance(mu, DocumentError) else "read",
@@ -195,9 +198,10 @@ def main() -> None:
           f"({pages['found'] / max(pages['sampled'], 1):.4f}), {pages['same']} on the same page "
           f"({pages['same'] / max(pages['found'], 1):.4f} of those found)")
     for reader in READERS:
-        print(f"seconds in read_document, {reader:<8} {seconds[reader]:8.2f}  "
+        print(f"seconds in read_document, {reader:<8} {seconds[reader]:8.2f} wall, {cpu[reader]:8.2f} CPU  "
               f"({page_count / max(seconds[reader], 1e-9):.1f} pages/s over {page_count} pages)")
-    print(f"pdfium / pymupdf time: {seconds['pdfium'] / max(seconds['pymupdf'], 1e-9):.2f}")
+    print(f"pdfium / pymupdf time: {seconds['pdfium'] / max(seconds['pymupdf'], 1e-9):.2f} wall, "
+          f"{cpu['pdfium'] / max(cpu['pymupdf'], 1e-9):.2f} CPU")
     for name, mu, pd in failures:
         print(f"not read by both: {name}: pymupdf: {mu}; pdfium: {pd}")
     worst = sorted(rows, key=lambda row: (row["sequence"], row["units"]))[:args.worst]
@@ -205,7 +209,8 @@ def main() -> None:
     by_name = {path.name: path for path in pdfs}
     for row in worst:
         print(f"- {row['name']}: sequence {row['sequence']:.4f}, multiset {row['multiset']:.4f}, layout blocks "
-              f"{row['raw']:.3f} (split {row['split']:.3f}), reader blocks {row['units']:.3f}, pages {row['pages']:.3f}")
+              f"{row['raw']:.3f} (split {row['split']:.3f}), reader blocks {row['units']:.3f}, "
+              f"pages {row['pages']:.3f}")
         a, b = (words(read(by_name[row["name"]], reader).text) for reader in READERS)
         for line in differences(a, b):
             print(f"    {line}")

@@ -66,6 +66,10 @@ def _lib():
                               ctypes.POINTER(ctypes.c_double)),
             "char_matrix": declare("FPDFText_GetMatrix", number, pointer, number, ctypes.POINTER(raw.FS_MATRIX)),
             "char_size": declare("FPDFText_GetFontSize", ctypes.c_double, pointer, number),
+            "object_font": declare("FPDFTextObj_GetFont", pointer, pointer),
+            "font_name": declare("FPDFFont_GetBaseFontName", ctypes.c_size_t, pointer, ctypes.c_char_p, ctypes.c_size_t),
+            "font_weight": declare("FPDFFont_GetWeight", number, pointer),
+            "font_flags": declare("FPDFFont_GetFlags", number, pointer),
             "count_objects": declare("FPDFPage_CountObjects", number, pointer),
             "get_object": declare("FPDFPage_GetObject", pointer, pointer, number),
             "count_form_objects": declare("FPDFFormObj_CountObjects", number, pointer),
@@ -74,6 +78,11 @@ def _lib():
             "bounds": declare("FPDFPageObj_GetBounds", number, pointer, floats, floats, floats, floats),
             "font_size": declare("FPDFTextObj_GetFontSize", number, pointer, floats),
             "matrix": declare("FPDFPageObj_GetMatrix", number, pointer, ctypes.POINTER(raw.FS_MATRIX)),
+            "clip": declare("FPDFPageObj_GetClipPath", pointer, pointer),
+            "clip_paths": declare("FPDFClipPath_CountPaths", number, pointer),
+            "clip_segments": declare("FPDFClipPath_CountPathSegments", number, pointer, number),
+            "clip_segment": declare("FPDFClipPath_GetPathSegment", pointer, pointer, number, number),
+            "point": declare("FPDFPathSegment_GetPoint", number, pointer, floats, floats),
         })
     return _pdfium
 
@@ -230,22 +239,51 @@ class _Run:
         self.order, self.blank = order, blank
 
 
-def _content_order(page, calls, drawn: set[int], to_page) -> tuple[dict[int, int], list[_Run]]:
-    """Each text object's place in the page's content, and the blank ones PDFium leaves out of its text.
+def _content_order(page, calls, drawn: set[int]) -> tuple[dict[int, int], list[_Run], dict[int, tuple]]:
+    """Each text object's place in the page's content, the blank ones PDFium leaves out of its text, and
+    the clipping rectangles of the objects PDFium keeps one for.
 
     PDFium drops a text object that draws nothing visible (a space set in a font of its own, an empty
     paragraph's space): MuPDF keeps those spaces, and they matter: between a paragraph number and its
-    text, or as the blank line that holds two paragraphs in one block. They come back here as runs of one
-    space. (Only on the page itself, not inside form XObjects.)
+    text, or as a blank line. They come back here as runs of one space. (Only on the page itself, not
+    inside form XObjects.)
+
+    MuPDF leaves out text its clipping path hides entirely (a list bullet a word processor hid outside
+    the text column). PDFium keeps a text object's clipping path only where the path does not hold the
+    whole object, which is where it matters; a blank's clip is its position's, so a blank on the very edge
+    of its clip (which MuPDF leaves out) cannot be told from one inside it.
     """
     _, raw, _ = _lib()
+    width, height, to_page = _transform(page)
     order: dict[int, int] = {}
     blanks: list[_Run] = []
+    clips: dict[int, tuple] = {}
     left, bottom, right, top = (ctypes.c_float() for _ in range(4))
+    px, py = ctypes.c_float(), ctypes.c_float()
     size = ctypes.c_float()
     matrix = raw.FS_MATRIX()
     text_type, form_type = raw.FPDF_PAGEOBJ_TEXT, raw.FPDF_PAGEOBJ_FORM
-    object_type = calls["object_type"]
+    object_type, clip_of, clip_paths = calls["object_type"], calls["clip"], calls["clip_paths"]
+
+    def clip_box(clip, paths):
+        box = [-math.inf, -math.inf, math.inf, math.inf]
+        for path in range(paths):
+            segments = calls["clip_segments"](clip, path)
+
+            def point(segment):
+                calls["point"](calls["clip_segment"](clip, path, segment), px, py)
+                return px.value, py.value
+
+            points = [point(0), point(1), point(2)] if segments in (4, 5) else []
+            # (a clip is almost always an upright rectangle, which three corners tell)
+            if not points or not ((points[0][0] == points[1][0] and points[1][1] == points[2][1]) or (
+                    points[0][1] == points[1][1] and points[1][0] == points[2][0])):
+                points = [point(segment) for segment in range(segments)]
+            points = [to_page(x, y) for x, y in points]
+            if points:
+                box = [max(box[0], min(p[0] for p in points)), max(box[1], min(p[1] for p in points)),
+                       min(box[2], max(p[0] for p in points)), min(box[3], max(p[1] for p in points))]
+        return tuple(box)
 
     def walk(count, get, holder, on_page):
         for i in range(count(holder)):
@@ -253,20 +291,29 @@ def _content_order(page, calls, drawn: set[int], to_page) -> tuple[dict[int, int
             kind = object_type(obj)
             if kind == text_type:
                 place = order[obj] = len(order)
-                if on_page and obj not in drawn:
+                if not on_page:
+                    continue
+                clip = clip_of(obj)
+                paths = clip_paths(clip) if clip else -1
+                if paths > 0:
+                    clips[obj] = clip_box(clip, paths)
+                if obj not in drawn:
                     calls["bounds"](obj, left, bottom, right, top)
                     if right.value - left.value < 0.01:
                         calls["font_size"](obj, size)
                         calls["matrix"](obj, matrix)
                         em = size.value * math.sqrt(abs(matrix.a * matrix.d - matrix.b * matrix.c)) or 1.0
                         x, baseline = to_page(left.value, bottom.value)
+                        x0, y0, x1, y1 = clips.get(obj, (0, 0, width, height))
+                        if not (x0 < x < x1 and y0 < baseline < y1 and 0 <= x < width and 0 <= baseline <= height):
+                            continue  # clipped, or off the page
                         blanks.append(_Run(" ", x, baseline - 0.9 * em, x + 0.25 * em, baseline + 0.25 * em,
                                            baseline, em, "", 0, obj, True, place, blank=True))
             elif kind == form_type:
                 walk(calls["count_form_objects"], calls["get_form_object"], obj, False)
 
     walk(calls["count_objects"], calls["get_object"], ctypes.cast(page.raw, ctypes.c_void_p).value, True)
-    return order, blanks
+    return order, blanks, clips
 
 
 def _runs(page, textpage) -> list[_Run]:
@@ -278,7 +325,7 @@ def _runs(page, textpage) -> list[_Run]:
     address = ctypes.cast(handle, ctypes.c_void_p).value
     spans = _object_spans(calls["text_object"], address, count)
     width, height, to_page = _transform(page)
-    order, runs = _content_order(page, calls, {obj for _, _, obj in spans}, to_page)
+    order, runs, clips = _content_order(page, calls, {obj for _, _, obj in spans})
     turned = page.get_rotation() % 360
     rotation = math.radians(turned)
     left, _, _, top = page.get_bbox()
@@ -290,8 +337,8 @@ def _runs(page, textpage) -> list[_Run]:
     char_matrix, matrix = calls["char_matrix"], raw.FS_MATRIX()
     matrix_pointer = ctypes.pointer(matrix)
     name = ctypes.create_string_buffer(256)
-    font_flags = ctypes.c_int()
-    fonts: dict[int, tuple[str, int]] = {}
+    object_font = calls["object_font"]
+    fonts: dict[int, tuple[str, int]] = {}  # by PDFium's font handle
     place = -1
     for start, end, obj in spans:
         if obj is not None:  # (None: a space or line break PDFium generated; the layout decides for itself)
@@ -299,9 +346,13 @@ def _runs(page, textpage) -> list[_Run]:
             loose_box(address, end - 1, right_pointer)
             char_origin(address, start, ox_pointer, oy_pointer)
             # upright when the baseline runs left to right as the page is shown (slanted, fake italic, text is)
-            char_matrix(address, start, matrix_pointer)
-            upright = (matrix.b == 0 and matrix.a > 0 and turned == 0) or abs(
-                math.remainder(math.atan2(matrix.b, matrix.a) - rotation, 2 * math.pi)) < 0.02
+            if turned == 0 and end - start > 1 and right_box.bottom == left_box.bottom and (
+                    right_box.right > left_box.left):
+                upright = True  # (first and last character on one level baseline, left to right)
+            else:
+                char_matrix(address, start, matrix_pointer)
+                upright = (matrix.b == 0 and matrix.a > 0 and turned == 0) or abs(
+                    math.remainder(math.atan2(matrix.b, matrix.a) - rotation, 2 * math.pi)) < 0.02
             if turned == 0:  # (the common case, without the general transform)
                 x0, x1 = ox.value - left, right_box.right - left
                 y0, y1 = top - max(left_box.top, right_box.top), top - min(left_box.bottom, right_box.bottom)
@@ -318,16 +369,20 @@ def _runs(page, textpage) -> list[_Run]:
                 if upright:
                     x0 = origin_x
             size = char_size(address, start)
-            font = fonts.get(obj)
+            handle_of_font = object_font(obj)
+            font = fonts.get(handle_of_font)
             if font is None:
-                raw.FPDFText_GetFontInfo(handle, start, name, len(name), font_flags)
+                calls["font_name"](handle_of_font, name, len(name))
                 font_name = SUBSET_PREFIX.sub("", name.value.decode("utf-8", "replace"))
-                weight = raw.FPDFText_GetFontWeight(handle, start)
-                bold = weight >= BOLD_WEIGHT or bool(font_flags.value & FORCE_BOLD) or "bold" in font_name.lower()
-                font = fonts[obj] = (font_name, BOLD if bold else 0)
+                bold = (calls["font_weight"](handle_of_font) >= BOLD_WEIGHT
+                        or bool(calls["font_flags"](handle_of_font) & FORCE_BOLD) or "bold" in font_name.lower())
+                font = fonts[handle_of_font] = (font_name, BOLD if bold else 0)
             place = order.get(obj, place)
             if x1 <= 0 or y1 <= 0 or x0 >= width or y0 >= height:  # off the page
                 continue
+            clip = clips.get(obj)
+            if clip and (x1 <= clip[0] or y1 <= clip[1] or x0 >= clip[2] or y0 >= clip[3]):
+                continue  # hidden by its clipping path
             runs.append(_Run(text[start:end], x0, y0, x1, y1, baseline, size if size > 0 else (y1 - y0),
                              font[0], font[1], obj, upright, place))
     runs.sort(key=lambda run: run.order)  # (stable: the runs of one object keep PDFium's order)
@@ -341,8 +396,9 @@ def _between_words(runs: list[_Run], i: int) -> bool:
     """True when the blank run `i` sits on a line of text, next to a run before or after it."""
     blank = runs[i]
     for j in (i - 1, i + 1):
-        if 0 <= j < len(runs) and not runs[j].blank and abs(runs[j].baseline - blank.baseline) < LINE_DIST * blank.size:
-            return True
+        if 0 <= j < len(runs) and not runs[j].blank:
+            if abs(runs[j].baseline - blank.baseline) < LINE_DIST * blank.size:
+                return True
     return False
 
 
