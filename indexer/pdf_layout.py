@@ -31,6 +31,7 @@ from __future__ import annotations
 import ctypes
 import math
 import re
+import threading
 from pathlib import Path
 
 from .errors import DocumentError
@@ -46,6 +47,7 @@ FORCE_BOLD = 1 << 18  # the font descriptor's ForceBold flag
 SUBSET_PREFIX = re.compile(r"^[A-Z]{6}\+")
 
 _pdfium = None
+_LOCK = threading.Lock()  # PDFium is not thread-safe: one document at a time in a process
 
 
 def _lib():
@@ -67,7 +69,8 @@ def _lib():
             "char_matrix": declare("FPDFText_GetMatrix", number, pointer, number, ctypes.POINTER(raw.FS_MATRIX)),
             "char_size": declare("FPDFText_GetFontSize", ctypes.c_double, pointer, number),
             "object_font": declare("FPDFTextObj_GetFont", pointer, pointer),
-            "font_name": declare("FPDFFont_GetBaseFontName", ctypes.c_size_t, pointer, ctypes.c_char_p, ctypes.c_size_t),
+            "font_name": declare("FPDFFont_GetBaseFontName", ctypes.c_size_t, pointer, ctypes.c_char_p,
+                                 ctypes.c_size_t),
             "font_weight": declare("FPDFFont_GetWeight", number, pointer),
             "font_flags": declare("FPDFFont_GetFlags", number, pointer),
             "count_objects": declare("FPDFPage_CountObjects", number, pointer),
@@ -98,6 +101,11 @@ def page_texts(path: Path) -> list[str]:
 
 
 def _each_page(path: Path, read) -> list:
+    with _LOCK:
+        return _each_page_locked(path, read)
+
+
+def _each_page_locked(path: Path, read) -> list:
     pypdfium2, raw, _ = _lib()
     try:
         pdf = pypdfium2.PdfDocument(str(path))
@@ -383,7 +391,7 @@ def _runs(page, textpage) -> list[_Run]:
             clip = clips.get(obj)
             if clip and (x1 <= clip[0] or y1 <= clip[1] or x0 >= clip[2] or y0 >= clip[3]):
                 continue  # hidden by its clipping path
-            runs.append(_Run(text[start:end], x0, y0, x1, y1, baseline, size if size > 0 else (y1 - y0),
+            runs.append(_Run(text[start:end], x0, y0, x1, y1, baseline, size if size > 0 else (y1 - y0) or 1.0,
                              font[0], font[1], obj, upright, place))
     runs.sort(key=lambda run: run.order)  # (stable: the runs of one object keep PDFium's order)
     for i, run in enumerate(runs):
