@@ -100,7 +100,12 @@ def page_agreement(reference, other) -> tuple[int, int, int]:
     sampled = found = same = 0
     for start, sentence in sentences(reference):
         sampled += 1
-        at = other.text.find(sentence)
+        nth = reference.text.count(sentence, 0, start)  # (a sentence a report repeats: the same occurrence)
+        at = -1
+        for _ in range(nth + 1):
+            at = other.text.find(sentence, at + 1)
+            if at < 0:
+                break
         if at < 0:
             continue
         found += 1
