@@ -110,7 +110,7 @@ def test_which_seeds_are_ofsted_reports():
 
 # ---------------------------------------------------------------- one snippet per era
 # Report openings below are excerpts of real reports in the shared corpus (Crown copyright, OGL v3),
-# laid out as PyMuPDF extracts them: one table cell per line, page number first.
+# laid out as PDF text extraction (PyMuPDF, PDFium) gives them: one table cell per line, page number first.
 
 SIF_2016 = """\
 1
