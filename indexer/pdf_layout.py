@@ -7,7 +7,7 @@ does, so that `reading` sees the same dictionary PyMuPDF's ``page.get_text("dict
         "lines": [{"bbox": ..., "spans": [{"text", "size", "flags", "font", "bbox"}]}]}]}
 
 Coordinates are in points from the top left of the page as it is shown (rotation applied, y growing
-downward), as in PyMuPDF. ``flags & 16`` marks bold, as in PyMuPDF.
+downward), as PyMuPDF gives them for an unrotated page. ``flags & 16`` marks bold, as in PyMuPDF.
 
 The grouping imitates what MuPDF 1.28 (in PyMuPDF 2.0) does, as measured on small generated PDFs
 and on the ILACS reports (benchmarks/pdf_readers.py). It reads the page's text in content order, one
@@ -23,7 +23,22 @@ ended, in font sizes:
   leaves a numbered paragraph's hanging indent in one block);
 * farther: a new block. Blocks are then sorted by their bottom edge, then their left edge.
 
-Text outside the page is left out, as MuPDF leaves it out.
+Text outside the page, or hidden by its clipping path, is left out, as MuPDF leaves it out.
+
+Where the result differs from PyMuPDF's (benchmarks/pdf_readers.py measures it; BENCHMARKS.md has the
+figures):
+
+* A blank line (an empty paragraph's lone space, which PDFium drops and which is rebuilt here from the
+  page's objects) ends a block, where MuPDF keeps it inside the block (except on the edge of its
+  clipping path, which PDFium does not report). The reader starts a new paragraph at a blank line either
+  way; a heading followed by a blank line is now a block of its own, so it is found as a heading.
+* Character boxes are PDFium's loose boxes: the font descriptor's ascent and descent, a little shorter
+  than MuPDF's, which takes the font file's.
+* On a rotated page, coordinates are those of the page as shown; PyMuPDF gives the unrotated page's
+  (with the shown page's height).
+* Damaged files: PyMuPDF tells a file it opened only by repairing it (`is_repaired`); here that is
+  PDFium's "the cross-reference table is not valid", and a file PDFium cannot open at all is called
+  truncated when it starts as a PDF, holds objects and lacks its end-of-file marker.
 """
 
 from __future__ import annotations
