@@ -131,6 +131,10 @@ def main() -> None:
     options.add_argument("--sample", type=int, default=0, help="take this many files, evenly spread")
     options.add_argument("--worst", type=int, default=5)
     args = options.parse_args()
+    try:
+        import pymupdf  # noqa: F401
+    except ImportError:
+        sys.exit("PyMuPDF is not installed (the project does not depend on it): pip install pymupdf to compare")
     pdfs = args.pdfs or sorted(p for folder in DEFAULT_FOLDERS if folder.is_dir() for p in folder.glob("*.pdf"))
     if args.sample and len(pdfs) > args.sample:
         step = len(pdfs) / args.sample
