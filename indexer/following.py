@@ -17,13 +17,15 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 
 from . import tone
 from .passages import Passage, content_text
 
-LINK_BAR = 0.55  # passage or sentence similarity a later passage must reach to be linked (eval/FOLLOW.md)
+SIMILARITY_BAR = 0.55  # without the relevance model: the similarity a later passage must reach to be linked
 SAME_AGAIN = 0.75  # a later recommendation this close is the same recommendation made again
 ACTION_BAR = 0.50  # the bar for plan actions and council papers, which restate more loosely
 LATER_KINDS = ("finding", "summary", "recommendation")
@@ -32,6 +34,7 @@ PLAN_TYPES = ("improvement plan", "council report")
 OFSTED_TYPES = ("inspection report", "focused visit letter", "monitoring visit letter", "inspection letter",
                 "joint targeted area inspection")
 MAX_LINKS = 3
+MAX_CANDIDATES = 6  # only the best few by similarity are weighed by the relevance model
 
 
 @dataclass(frozen=True)
@@ -43,11 +46,71 @@ class Link:
     start: int  # the closest sentence's span in passage.text
     end: int
     tone: str | None  # strength | weakness | neutral for findings and summaries; None otherwise
+    relevance: float = 0.0  # how likely the passage is about what was recommended (relevance model), 0..1
 
     @property
     def sentence(self) -> str:
         return self.passage.text[self.start:self.end]
 
+
+FEATURES = ("score", "passage", "sentence", "first", "rank", "gap", "words", "same area", "recommendation",
+            "rare words", "word pairs")
+RELEVANCE_MODEL = Path(__file__).resolve().parent / "data" / "follow.npz"
+
+
+def link_features(recommendation: Passage, links: list[list], frequency: dict[str, int] | None = None,
+                  passages: int = 1) -> np.ndarray:
+    """What the relevance model reads of each candidate (links best first: passage, score, start, end, tone,
+    passage cosine, sentence cosine): its similarity, rank and gap to the best, the share of the
+    recommendation's content words it holds, whether it sits under the same judgement, whether it is a
+    later recommendation."""
+    from .answers import content_stems
+
+    stems = content_stems(content_text(recommendation))
+    wanted, pairs = set(stems), set(zip(stems, stems[1:]))
+    frequency = frequency or {}
+
+    def idf(stem: str) -> float:
+        return float(np.log((passages + 1) / (frequency.get(stem, 0) + 1)))
+
+    total = sum(idf(stem) for stem in wanted) or 1.0
+    best = links[0][1] if links else 0.0
+    rows = []
+    for rank, link in enumerate(links, start=1):
+        passage = link[0]
+        found = content_stems(passage.text)
+        held = set(found)
+        rows.append([link[1], link[5], link[6], float(rank == 1), min(rank, 10) / 10, best - link[1],
+                     len(wanted & held) / max(1, len(wanted)),
+                     float(bool(recommendation.judgement_area) and passage.judgement_area == recommendation.judgement_area),
+                     float(passage.kind == "recommendation"),
+                     sum(idf(stem) for stem in wanted & held) / total,
+                     len(pairs & set(zip(found, found[1:]))) / max(1, len(pairs))])
+    return np.array(rows, dtype=np.float32).reshape(len(links), len(FEATURES))
+
+
+@lru_cache(maxsize=2)
+def relevance_model(path: Path = RELEVANCE_MODEL) -> tuple[np.ndarray, float, float] | None:
+    """(weights, bias, the bar chosen on the dev pairs) of the model scripts/train_follow.py trains, or None."""
+    if not Path(path).is_file():
+        return None
+    with np.load(path, allow_pickle=False) as data:
+        return data["weights"].astype(np.float32), float(data["bias"]), float(data["bar"])
+
+
+def link_bar() -> float:
+    """The relevance a later passage needs to be linked: the trained model's bar, else SIMILARITY_BAR."""
+    model = relevance_model()
+    return model[2] if model else SIMILARITY_BAR
+
+
+def relevance(features: np.ndarray) -> np.ndarray:
+    """The probability that each candidate is about what was recommended (its similarity alone, untrained)."""
+    model = relevance_model()
+    if model is None or not len(features):
+        return features[:, 0] if len(features) else np.zeros(0, np.float32)
+    weights, bias, _ = model
+    return 1 / (1 + np.exp(-(features @ weights + bias)))
 
 @dataclass(frozen=True)
 class Chain:
@@ -94,7 +157,7 @@ def _has_pages(index, record: dict) -> bool:
     return any(p.page is not None for p in index.passages if p.doc_id == record["doc_id"])
 
 
-def follow(searcher, authority: str, link_bar: float = LINK_BAR, action_bar: float = ACTION_BAR) -> Follow:
+def follow(searcher, authority: str, bar: float | None = None, action_bar: float = ACTION_BAR) -> Follow:
     """Every inspection of `authority` with its recommendations' chains."""
     index = searcher.index
     timeline = sorted((r for r in index.documents.values() if r.get("authority") == authority),
@@ -106,7 +169,7 @@ def follow(searcher, authority: str, link_bar: float = LINK_BAR, action_bar: flo
         recommendations = [p for p in index.passages if p.doc_id == report["doc_id"] and p.kind == "recommendation"]
         chains = []
         for recommendation in recommendations:
-            chain = trace(searcher, recommendation, report, later, link_bar, action_bar)
+            chain = trace(searcher, recommendation, report, later, bar, action_bar)
             outcomes[chain.outcome] += 1
             chains.append(chain)
         out.append(Inspection(report, tuple(chains)))
@@ -135,7 +198,8 @@ def candidates(searcher, recommendation: Passage, doc_ids: set[str], kinds: tupl
             start, end, sentence_score = spans[best][0], spans[best][1], float(scores[best])
         else:
             start, end, sentence_score = 0, len(passage.text), float(passage_score)
-        links.append([passage, max(float(passage_score), sentence_score), start, end, None])
+        links.append([passage, max(float(passage_score), sentence_score), start, end, None, float(passage_score),
+                      sentence_score])
         if passage.kind in tone.KINDS and len(spans):
             texts.append(passage.text[start:end])
             vectors.append(found[best])
@@ -144,10 +208,11 @@ def candidates(searcher, recommendation: Passage, doc_ids: set[str], kinds: tupl
         for place, said in zip(places, tone.label(texts, np.stack(vectors), index.manifest.get("sentence_model"))):
             links[place][4] = said
     links.sort(key=lambda link: -link[1])
-    return [Link(*link) for link in links]
+    chances = relevance(link_features(recommendation, links, index.stem_frequency, len(index.passages)))
+    return [Link(*link[:5], relevance=float(chance)) for link, chance in zip(links, chances)]
 
 
-def trace(searcher, recommendation: Passage, report: dict, later: dict | None, link_bar: float = LINK_BAR,
+def trace(searcher, recommendation: Passage, report: dict, later: dict | None, bar: float | None = None,
           action_bar: float = ACTION_BAR) -> Chain:
     """The plan actions that answer one recommendation and what the next inspection said on its theme."""
     index = searcher.index
@@ -156,11 +221,12 @@ def trace(searcher, recommendation: Passage, report: dict, later: dict | None, l
     plans = {doc_id for doc_id, r in index.documents.items() if r.get("authority") == authority
              and r.get("doc_type") in PLAN_TYPES and since <= (r.get("date") or "") < until}
     actions = tuple(link for link in candidates(searcher, recommendation, plans, PLAN_KINDS)
-                    if link.score >= action_bar)[:MAX_LINKS]
+                    if link.score >= action_bar)[:MAX_LINKS]  # (plans: no labelled pairs yet, so similarity alone)
     if later is None:
         return Chain(recommendation, actions, (), "no later inspection", None, None)
     found = candidates(searcher, recommendation, {later["doc_id"]}, LATER_KINDS)
-    linked = tuple(link for link in found if link.score >= link_bar)[:MAX_LINKS]
+    bar = link_bar() if bar is None else bar
+    linked = tuple(link for link in found[:MAX_CANDIDATES] if link.relevance >= bar)[:MAX_LINKS]
     grades = later.get("grades") or {}
     area = recommendation.judgement_area if recommendation.judgement_area in grades else "overall effectiveness"
     return Chain(recommendation, actions, linked, outcome(linked), later, grades.get(area))

@@ -72,7 +72,7 @@ def searcher(tmp_path, settings):
 
 
 def test_each_recommendation_is_traced_to_the_plan_and_the_next_inspection(searcher):
-    result = follow(searcher, "Exampleton", link_bar=0.5, action_bar=0.3)
+    result = follow(searcher, "Exampleton", bar=0.5, action_bar=0.3)
     assert [r["doc_id"] for r in reports(searcher.index, "Exampleton")] == ["exampleton-2019", "exampleton-2023"]
     first, last = result.inspections
     texts = [chain.recommendation.text for chain in first.chains]
@@ -89,13 +89,13 @@ def test_each_recommendation_is_traced_to_the_plan_and_the_next_inspection(searc
 
 
 def test_a_link_is_shown_only_above_the_bar(searcher):
-    chains = follow(searcher, "Exampleton", link_bar=1.01, action_bar=1.01).inspections[0].chains
+    chains = follow(searcher, "Exampleton", bar=1.01, action_bar=1.01).inspections[0].chains
     assert all(chain.later == () and chain.outcome == "not mentioned" and chain.actions == () for chain in chains)
     assert outcome(()) == "not mentioned"
 
 
 def test_the_briefing_exports_quote_and_cite_every_line(searcher):
-    result = follow(searcher, "Exampleton", link_bar=0.5, action_bar=0.3)
+    result = follow(searcher, "Exampleton", bar=0.5, action_bar=0.3)
     markdown = follow_markdown("Exampleton", result.inspections)
     assert markdown.startswith("# Exampleton: recommendations and what followed")
     assert "**improved**" in markdown and "**still weak**" in markdown

@@ -1,0 +1,139 @@
+"""Measure following.py on the hand-labelled pairs of eval/follow_pairs.jsonl: link precision and recall, outcomes.
+
+    HF_HUB_OFFLINE=1 .venv/bin/python eval/follow.py --index DIR [--split dev|heldout] [--sweep]
+
+Each labelled pair is a recommendation and one passage of the next inspection, relevant or not; each
+recommendation has an outcome (improved, still weak, not mentioned). Pairs are found again in the index by
+their text (the recommendation's words in the earlier report, the later sentence in the later report), so
+the labels outlive a change of reader or splitter. A link is what `following.trace` shows: a later passage
+among the best MAX_LINKS that clears the bar.
+- precision: of the labelled pairs it links, the share labelled relevant (links to unlabelled passages are
+  counted apart, as "unjudged");
+- recall: of the pairs labelled relevant, the share it links;
+- outcome accuracy: its outcome against the hand label, per recommendation.
+--sweep prints the same for a range of bars (choose on dev, then report held out once).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from indexer import following  # noqa: E402
+from indexer.embedding import load_embedder  # noqa: E402
+from indexer.search import Searcher  # noqa: E402
+from indexer.settings import Settings  # noqa: E402
+from indexer.store import load_index  # noqa: E402
+
+PAIRS = ROOT / "eval" / "follow_pairs.jsonl"
+
+
+def norm(text: str) -> str:
+    return " ".join(text.replace("’", "'").split()).lower()
+
+
+def load_pairs(path: Path, split: str | None) -> dict[str, list[dict]]:
+    """Labelled pairs grouped by recommendation id, of one split (or all)."""
+    grouped: dict[str, list[dict]] = {}
+    with open(path, encoding="utf-8") as handle:
+        for row in map(json.loads, handle):
+            if split in (None, row["split"]):
+                grouped.setdefault(row["recommendation_id"], []).append(row)
+    return grouped
+
+
+def locate(index, pairs: list[dict]):
+    """(the recommendation passage, the earlier and later report records) in this index, found by text."""
+    first = pairs[0]
+    authority, wanted = first["authority"], norm(first["recommendation"])
+    inspections = following.reports(index, authority)
+    later = next((r for r in inspections if r["doc_id"] == first["later_report"]), None)
+    if later is None:
+        return None, None, None
+    number = inspections.index(later)
+    earlier = inspections[number - 1] if number else None
+    if earlier is None:
+        return None, None, None
+    for passage in index.passages:
+        if passage.doc_id == earlier["doc_id"] and passage.kind == "recommendation" \
+                and norm(following.recommendation_text(passage)) == wanted:
+            return passage, earlier, later
+    return None, earlier, later
+
+
+def judge(searcher, grouped: dict[str, list[dict]], bar: float, same_again: float) -> dict:
+    index = searcher.index
+    linked_relevant = linked_irrelevant = unjudged = relevant_total = found_pairs = 0
+    outcomes, missing = Counter(), 0
+    confusion: Counter[tuple[str, str]] = Counter()
+    saved = following.SAME_AGAIN
+    following.SAME_AGAIN = same_again
+    try:
+        for pairs in grouped.values():
+            recommendation, earlier, later = locate(index, pairs)
+            if recommendation is None:
+                missing += 1
+                continue
+            chain = following.trace(searcher, recommendation, earlier, later, bar)
+            shown = [norm(link.passage.text) for link in chain.later]
+            judged_shown = set()
+            for pair in pairs:
+                sentence = norm(pair["later_sentence"])
+                place = next((i for i, text in enumerate(shown) if sentence in text), None)
+                found_pairs += 1
+                relevant_total += bool(pair["relevant"])
+                if place is not None:
+                    judged_shown.add(place)
+                    if pair["relevant"]:
+                        linked_relevant += 1
+                    else:
+                        linked_irrelevant += 1
+            unjudged += len(set(range(len(shown))) - judged_shown)
+            gold = pairs[0]["outcome"]
+            confusion[(gold, chain.outcome)] += 1
+            outcomes["right" if chain.outcome == gold else "wrong"] += 1
+    finally:
+        following.SAME_AGAIN = saved
+    linked = linked_relevant + linked_irrelevant
+    return {"recommendations": len(grouped) - missing, "not found in the index": missing, "pairs": found_pairs,
+            "precision": round(linked_relevant / linked, 3) if linked else None,
+            "recall": round(linked_relevant / relevant_total, 3) if relevant_total else None,
+            "links judged": linked, "links unjudged": unjudged,
+            "outcome accuracy": round(outcomes["right"] / max(1, sum(outcomes.values())), 3),
+            "outcome confusion": {f"{g} -> {s}": n for (g, s), n in sorted(confusion.items())}}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--index", type=Path, required=True)
+    parser.add_argument("--pairs", type=Path, default=PAIRS)
+    parser.add_argument("--split", default="heldout", help="dev, heldout or all")
+    parser.add_argument("--sweep", action="store_true", help="several bars (for choosing on dev)")
+    args = parser.parse_args()
+    settings = Settings.from_env(index=args.index)
+    searcher = Searcher(load_index(settings.index, settings), load_embedder(settings), settings)
+    grouped = load_pairs(args.pairs, None if args.split == "all" else args.split)
+    if args.sweep:
+        bars = (0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75) if following.relevance_model() is None else (
+            0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
+        for bar in bars:
+            for again in (0.75,):
+                result = judge(searcher, grouped, bar, again)
+                print(f"bar {bar:.2f} same-again {again:.2f}: precision {result['precision']} recall {result['recall']} "
+                      f"outcome {result['outcome accuracy']} (links judged {result['links judged']}, "
+                      f"unjudged {result['links unjudged']})")
+        return
+    result = judge(searcher, grouped, following.link_bar(), following.SAME_AGAIN)
+    print(f"{args.split}: bar {following.link_bar():.3f} ({'relevance model' if following.relevance_model() else 'similarity'}), "
+          f"same-again {following.SAME_AGAIN}")
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()
