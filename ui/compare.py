@@ -141,8 +141,10 @@ if st.session_state["cg"]:
 if st.session_state["ct"]:
     shown = [r for r in shown if r["tone"] in st.session_state["ct"]]
 wanted_authorities = {r["authority"] for r in shown}
-counts = [dict(c) for c in replace(result, evidence=tuple(
-    e for e in result.evidence if e.passage.authority in wanted_authorities)).counts(by)]
+counts = [dict(c) for c in replace(result, evidence=tuple(  # the chart counts what the table's choices keep
+    e for e in result.evidence if e.passage.authority in wanted_authorities
+    and (not st.session_state["cg"] or e.grade in st.session_state["cg"])
+    and (not st.session_state["ct"] or e.tone in st.session_state["ct"]))).counts(by)]
 event = st.altair_chart(chart(counts, by), on_select="rerun", key=f"chart-{by}", width="stretch")
 live = picked(event, by)
 if live is not None:
