@@ -38,8 +38,11 @@ def timeline_chart(timeline) -> alt.Chart:
     frame["date"] = pd.to_datetime(frame["date"].str.pad(10, "right", "-").str.replace("--", "-01", regex=False)
                                    .str.replace(r"-+$", "", regex=True), errors="coerce", format="mixed")
     return alt.Chart(frame.dropna(subset=["date"])).mark_point(size=160, filled=True).encode(
-        x=alt.X("date:T", title=None), y=alt.Y("type:N", title=None),
-        color=alt.Color("grade:N", title="Overall effectiveness"),
+        x=alt.X("date:T", title=None, axis=alt.Axis(format="%Y", tickCount="year")), y=alt.Y("type:N", title=None),
+        color=alt.Color("grade:N", title="Overall effectiveness", scale=alt.Scale(
+            domain=["outstanding", "good", "requires improvement to be good", "requires improvement", "inadequate",
+                    "not graded"],
+            range=["#1b7837", "#7fbf7b", "#f4a582", "#f4a582", "#b2182b", "#9e9e9e"])),
         tooltip=["title:N", alt.Tooltip("date:T", format="%b %Y"), "grade:N"]).properties(height=160)
 
 
