@@ -26,7 +26,9 @@ def command_build(args) -> int:
         if args.if_stale:
             reasons = stale_reasons(list(plan.folders), settings.index, settings)
             if not reasons:
-                print(f"Index in {settings.index} is up to date.")
+                from .store import open_store
+
+                print(f"Index in {open_store(settings).where} is up to date.")
                 return 0
             print("Index needs building: " + "; ".join(shown(reason) for reason in reasons[:5])
                   + (" …" if len(reasons) > 5 else ""))
