@@ -160,8 +160,19 @@ class Searcher:
         features = {"passage": retriever.passage_vectors(rows) @ query_vector[0]}
         best = self._best_sentences(rows, sentence_vector)
         features["sentence"] = best if best is not None else features["passage"]
-        features["lexical"] = retriever.lexical_scores(words, rows) if words else np.zeros(len(rows))
+        features["lexical"] = self._lexical_features(words, rows, dict(lexical), len(lexical) < pool)
         return rows, features
+
+    def _lexical_features(self, words: list[str], rows: np.ndarray, found: dict[int, float], complete: bool
+                          ) -> np.ndarray:
+        """BM25's score of every candidate: those the lexical retriever found have theirs; when it found fewer than
+        it was asked for, it found every passage with a score, and the rest score 0; else the rest are asked for
+        (one more search on Milvus)."""
+        scores = np.array([found.get(row, 0.0) for row in rows.tolist()])
+        missing = [position for position, row in enumerate(rows.tolist()) if row not in found]
+        if words and missing and not complete:
+            scores[missing] = self.retriever.lexical_scores(words, rows[missing])
+        return scores
 
     @staticmethod
     def query_words(text: str) -> list[str]:
