@@ -602,3 +602,46 @@ def _meta_index(client):
     params = client.prepare_index_params()
     params.add_index(field_name="vector", index_type="FLAT", metric_type="IP")
     return params
+
+
+# ---------------------------------------------------------------- a server of one's own
+
+
+class LiteServer:
+    """`milvus-lite server` on a free port of 127.0.0.1 over a data folder, for tests, benchmarks and trying the
+    server mode on one machine (it is Milvus Lite: one machine, no authentication; a region runs Milvus itself)."""
+
+    def __init__(self, folder, log=None):
+        import subprocess
+        import sys
+
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.uri = f"http://127.0.0.1:{self.port}"
+        self.process = subprocess.Popen([sys.executable, "-m", "milvus_lite", "server", "--data-dir", str(folder),
+                                         "--host", "127.0.0.1", "--port", str(self.port)],
+                                        stdout=log or subprocess.DEVNULL, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                return
+            except OSError:
+                if self.process.poll() is not None or time.monotonic() > deadline:
+                    self.stop()
+                    raise IndexerError(f"milvus-lite server over {folder} did not start") from None
+                time.sleep(0.2)
+
+    def stop(self) -> None:
+        """Stop it (terminate, then kill after ten seconds), and forget this process's client of it."""
+        import subprocess
+
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        forget(Settings(milvus_uri=self.uri))

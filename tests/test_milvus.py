@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -204,49 +203,11 @@ def test_the_app_answers_from_milvus(corpus, lite, monkeypatch):
 # ---------------------------------------------------------------- a milvus-lite server
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-class Server:
-    """`milvus-lite server` on a free port of 127.0.0.1, over a data folder."""
-
-    def __init__(self, folder: Path):
-        self.port = free_port()
-        self.uri = f"http://127.0.0.1:{self.port}"
-        self.log = open(folder.parent / f"server-{self.port}.log", "w")
-        self.process = subprocess.Popen([sys.executable, "-m", "milvus_lite", "server", "--data-dir", str(folder),
-                                         "--host", "127.0.0.1", "--port", str(self.port)],
-                                        stdout=self.log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
-                break
-            except OSError:
-                if self.process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"milvus-lite server did not start: {Path(self.log.name).read_text()}")
-                time.sleep(0.2)
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self.log.close()
-
-
 @pytest.fixture
 def server(tmp_path):
-    started = Server(tmp_path / "milvus-data")
+    started = milvus_store.LiteServer(tmp_path / "milvus-data")
     yield started
     started.stop()
-    milvus_store.forget(Settings.from_env(milvus_uri=started.uri))
 
 
 SEARCHER = """
@@ -273,7 +234,7 @@ while time.monotonic() < deadline:
 """
 
 
-def server_env(server: Server, tmp_path: Path) -> dict:
+def server_env(server, tmp_path: Path) -> dict:
     return {**os.environ, "INDEXER_MILVUS_URI": server.uri, "INDEXER_MODEL": HashingEmbedder.name,
             "INDEXER_INDEX": str(tmp_path / "local"), "HF_HUB_OFFLINE": "1"}
 
