@@ -58,6 +58,35 @@ def kind_weights(kinds: Sequence[str], recommendations_asked: bool, boilerplate:
     return out
 
 
+def boost(scores: dict[int, float], shares: Callable[[int], Sequence[float]]) -> dict[int, float]:
+    """Each row's score raised by shares of the top score: an authority or a time the question names lifts its
+    passages by the same amount whatever the scale of the fused scores."""
+    if not scores:
+        return scores
+    top = max(scores.values())
+    boosted = {}
+    for row, value in scores.items():
+        for share in shares(row):
+            value += share * top
+        boosted[row] = value
+    return boosted
+
+
+def rerank(order: Sequence[int], scores: dict[int, float], best: dict[int, float], weight: float) -> list[int]:
+    """The order with its leading rows (those of `best`) re-sorted after adding `weight` × the top score × each
+    one's best sentence score to its score (`scores` is raised in place; ties by row).
+
+    A question is usually answered by one sentence, which a whole paragraph's vector blurs.
+    """
+    head = list(order[:len(best)])
+    if not head:
+        return list(order)
+    top = max(scores[row] for row in head) or 1.0
+    for row in head:
+        scores[row] += weight * top * best[row]
+    return sorted(head, key=lambda row: (-scores[row], row)) + list(order[len(head):])
+
+
 def diversify(order: Sequence[int], group_of: Callable[[int], str], groups: Sequence[str], k: int) -> list[int]:
     """The order re-dealt so that each of `groups` gets its turn: a question comparing three authorities
     shows each one's best passages near the top, not ten of the first one's.

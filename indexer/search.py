@@ -229,11 +229,8 @@ class Searcher:
         """
         head = order[:self.options.rerank]
         self._score_sentences(head, query, query_vector, concepts, sentences)
-        top = max(fused[row] for row in head) or 1.0
-        for row in head:
-            best = sentences[row][0][2] if sentences[row] else 0.0
-            fused[row] += self.options.rerank_weight * top * best
-        return sorted(head, key=lambda row: (-fused[row], row)) + order[len(head):]
+        best = {row: sentences[row][0][2] if sentences[row] else 0.0 for row in head}
+        return ranking.rerank(order, fused, best, self.options.rerank_weight)
 
     def _score_sentences(self, rows: list[int], query: str, query_vector: np.ndarray, concepts,
                          sentences: dict) -> None:
@@ -320,21 +317,18 @@ class Searcher:
         options = self.options
         if not fused:
             return fused
-        top = max(fused.values())
         authorities = {a.lower() for a in meaning.authorities} if options.authority == "boost" else set()
         candidates = {self.index.passages[row].doc_id for row in fused}
         timely = self._timely_documents(meaning, candidates) if options.year_boost else set()
         if not authorities and not timely:
             return fused
-        boosted = {}
-        for row, value in fused.items():
+
+        def shares(row: int) -> tuple[float, ...]:
             passage = self.index.passages[row]
-            if authorities and (passage.authority or "").lower() in authorities:
-                value += options.authority_boost * top
-            if passage.doc_id in timely:
-                value += options.year_boost * top
-            boosted[row] = value
-        return boosted
+            named = bool(authorities) and (passage.authority or "").lower() in authorities
+            return (options.authority_boost,) * named + (options.year_boost,) * (passage.doc_id in timely)
+
+        return ranking.boost(fused, shares)
 
     def _timely_documents(self, meaning: Interpretation, doc_ids: set[str]) -> set[str]:
         """Of `doc_ids`, those of the time the question names: its years, after its "since" year, or the
