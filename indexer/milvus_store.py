@@ -211,7 +211,7 @@ class MilvusStore:
     def _meta(self, name: str, key: str):
         """One JSON value of a build's meta collection, or None when it has none."""
         client = self._client()
-        with self._calls("reading the index's manifest"):
+        with self._calls(f"reading the index's {key}"):
             ensure_loaded(client, self.settings, name + META)
             rows = client.query(name + META, filter=f"name == {quoted(key)}", output_fields=["part", "value"],
                                 limit=16384, timeout=self.settings.milvus_timeout)
@@ -223,7 +223,9 @@ class MilvusStore:
             raise self._corrupt(f"its {key} cannot be read: {error}") from None
 
     def read_manifest(self) -> dict:
-        name = self._current_or_missing()
+        return self._manifest(self._current_or_missing())
+
+    def _manifest(self, name: str) -> dict:
         manifest = self._meta(name, "manifest")
         if not isinstance(manifest, dict) or not isinstance(manifest.get("passages"), int):
             raise self._corrupt("its manifest is missing or not an index manifest")
@@ -238,8 +240,12 @@ class MilvusStore:
 
     def check(self) -> dict:
         """The manifest, once the build's collections are there and hold as many rows as it says."""
-        manifest = self.read_manifest()
-        name = self.current()
+        name = self._current_or_missing()
+        manifest = self._manifest(name)
+        self._check(name, manifest)
+        return manifest
+
+    def _check(self, name: str, manifest: dict) -> None:
         client = self._client()
         with self._calls("checking the index"):
             present = set(client.list_collections(timeout=self.settings.milvus_timeout))
@@ -249,12 +255,12 @@ class MilvusStore:
             for collection, count in wanted.items():
                 if collection not in present:
                     raise self._corrupt(f"its collection {collection} is missing")
-                if count is not None and self._count(collection) != count:
-                    raise self._corrupt(f"{collection} holds {self._count(collection)} rows, the manifest says {count}")
-        return manifest
+                held = self._count(collection)
+                if count is not None and held != count:
+                    raise self._corrupt(f"{collection} holds {held} rows, the manifest says {count}")
 
-    def documents(self) -> list[dict]:
-        documents = self._meta(self._current_or_missing(), "documents")
+    def documents(self, name: str | None = None) -> list[dict]:
+        documents = self._meta(name or self._current_or_missing(), "documents")
         if not isinstance(documents, list):
             raise self._corrupt("its document records are missing")
         return documents
@@ -287,10 +293,11 @@ class MilvusStore:
         from .milvus_retrieval import MilvusRetriever
 
         with self._calls("opening the index"):
-            manifest = self.check()
+            name = self._current_or_missing()  # once: a build that moves the alias meanwhile is read next time
+            manifest = self._manifest(name)
+            self._check(name, manifest)
             check_compatible(manifest, self.settings, f"in {self.where}")
-            name = self.current()
-            documents = {record["doc_id"]: record for record in self.documents()}
+            documents = {record["doc_id"]: record for record in self.documents(name)}
             passages = self._passages(name, manifest)
             frequency = self._meta(name, "stem_frequency")
             retriever = MilvusRetriever(self.settings, name, manifest)
@@ -302,8 +309,9 @@ class MilvusStore:
     def contents(self) -> Contents | None:
         """The current build's rows and vectors for the next build; None when there is none or it is damaged."""
         try:
-            manifest = self.check()
-            name = self.current()
+            name = self._current_or_missing()
+            manifest = self._manifest(name)
+            self._check(name, manifest)
             with self._calls("reading the current build"):
                 rows = list(self._rows(name, ["row", "record", "embed_key", "vector"], manifest["passages"]))
                 passages = [Passage(**json.loads(row["record"])) for row in rows]
@@ -313,7 +321,7 @@ class MilvusStore:
                 sentences = None
                 if manifest.get("sentence_dense"):
                     sentences = self._sentences(name, manifest, len(passages))
-            return _whole(Contents(manifest, self.documents(), passages, keys, vectors, sentences))
+            return _whole(Contents(manifest, self.documents(name), passages, keys, vectors, sentences))
         except SearchUnavailableError:
             raise
         except (IndexerError, ValueError, TypeError, KeyError):
