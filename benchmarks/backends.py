@@ -199,7 +199,7 @@ def main() -> None:
     args = options.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     warnings.filterwarnings("ignore")
-    from indexer.milvus_store import LiteServer
+    from indexer.milvus_client import LiteServer
 
     work = args.work or Path(tempfile.mkdtemp(prefix="indexer-backends-"))
     work.mkdir(parents=True, exist_ok=True)

@@ -17,7 +17,8 @@ import numpy as np
 
 from . import ranking
 from .errors import IndexerError
-from .milvus_store import BM25, META, SENTENCES, answering, connect, ensure_loaded, quoted, _LOADED
+from .milvus_client import answering, connect, ensure_loaded, forget_loaded, quoted
+from .milvus_store import BM25, META, SENTENCES
 from .query import Filters
 from .settings import Settings
 
@@ -112,7 +113,7 @@ class MilvusRetriever:
             except Exception as error:  # noqa: BLE001
                 if "load" not in str(error).lower() and "released" not in str(error).lower():
                     raise
-                _LOADED.discard((self.settings.milvus_uri, collection))
+                forget_loaded(self.settings, collection)
                 ensure_loaded(client, self.settings, collection)
                 return getattr(client, method)(collection, **arguments)
 

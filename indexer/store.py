@@ -1,5 +1,8 @@
 """Save and load the index folder: FAISS vectors, BM25, passages, documents and a manifest, swapped in atomically.
 
+Everything else reaches the index through `open_store(settings)`: this folder (FileStore, the default) or, when
+INDEXER_MILVUS_URI is set, Milvus (milvus_store.MilvusStore), with the same methods.
+
 Layout of the index folder:
     current -> builds/<stamp>     a symbolic link, replaced atomically when a build finishes
     builds/<stamp>/manifest.json  model, dimensions, format version, settings, checksum of every corpus file
@@ -25,6 +28,7 @@ import time
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -35,13 +39,17 @@ from .passages import Passage
 from .retrieval import FilesRetriever, Retriever
 from .settings import FORMAT_VERSION, Settings
 
+if TYPE_CHECKING:
+    from .milvus_store import MilvusStore
+
 CURRENT = "current"
 BUILDS = "builds"
 
 
 @dataclass
 class Index:
-    """An index loaded into memory."""
+    """An index loaded into memory: its passages and documents, and the retriever searches ask for candidates
+    (FAISS and bm25s over the arrays below, or the build's own in Milvus, where those arrays are None)."""
 
     folder: Path  # the build folder it was read from
     manifest: dict
@@ -571,7 +579,7 @@ class Contents:
     sentences: SentenceVectors | None
 
 
-def open_store(settings: Settings, index_folder: Path | None = None) -> "FileStore":
+def open_store(settings: Settings, index_folder: Path | None = None) -> "FileStore | MilvusStore":
     """Where the index lives: files in the index folder (the default), or Milvus when settings.milvus_uri is set.
 
     Both have the same methods (FileStore's); every command and the app reach the index through one of them.

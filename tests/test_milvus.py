@@ -20,7 +20,7 @@ import pytest
 pytest.importorskip("pymilvus")
 pytest.importorskip("milvus_lite")
 
-from indexer import cli, embedding, milvus_store  # noqa: E402
+from indexer import cli, embedding, milvus_client  # noqa: E402
 from indexer.building import build_index, stale_reasons  # noqa: E402
 from indexer.embedding import HashingEmbedder  # noqa: E402
 from indexer.errors import IndexStaleError, SearchUnavailableError  # noqa: E402
@@ -121,7 +121,7 @@ def test_each_channel_returns_what_faiss_and_bm25s_return(corpus, lite, settings
 def test_filter_expressions_allow_the_rows_the_masks_allow(corpus, lite):
     build(corpus, lite)
     index = open_store(lite).load()
-    client, name = milvus_store.connect(lite), index.retriever.passages
+    client, name = milvus_client.connect(lite), index.retriever.passages
     for filters in FILTERS:
         found = client.query(name, filter=filter_expression(filters), output_fields=["row"], limit=100)
         mask = index.columns.mask(filters)
@@ -205,7 +205,7 @@ def test_the_app_answers_from_milvus(corpus, lite, monkeypatch):
 
 @pytest.fixture
 def server(tmp_path):
-    started = milvus_store.LiteServer(tmp_path / "milvus-data")
+    started = milvus_client.LiteServer(tmp_path / "milvus-data")
     yield started
     started.stop()
 
@@ -318,7 +318,7 @@ def test_a_build_killed_midway_leaves_the_alias_on_the_old_build(corpus, tmp_pat
     killed.send_signal(signal.SIGKILL)
     killed.wait()
     store = open_store(settings)
-    client = milvus_store.connect(settings)
+    client = milvus_client.connect(settings)
     assert store.build_id() == first  # the alias never moved
     abandoned = [name for name in client.list_collections() if not name.startswith(str(first).split("#")[1])]
     assert abandoned  # the killed build's collections are there, and no searcher sees them
