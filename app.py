@@ -20,6 +20,7 @@ navigation = st.navigation([
     st.Page("ui/ask.py", title="Ask", icon=":material/question_answer:", default=True),
     st.Page("ui/compare.py", title="Compare", icon=":material/compare_arrows:", url_path="compare"),
     st.Page("ui/precedent.py", title="Precedent", icon=":material/gavel:", url_path="precedent"),
+    st.Page("ui/authority.py", title="Authority", icon=":material/account_balance:", url_path="authority"),
     st.Page("ui/documents.py", title="Documents", icon=":material/library_books:", url_path="documents"),
 ], position="top")
 st.html(core.CSS)

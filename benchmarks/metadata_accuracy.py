@@ -109,13 +109,10 @@ def read_pdf_with_project_reader(path: Path) -> str:
 
 
 def read_pdf(path: Path) -> str:
-    """The text of a PDF, page after page, as PyMuPDF extracts it."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # fitz warns that its name is deprecated
-        import fitz
+    """The text of a PDF, page after page, as PDFium extracts it (raw, without the reader's repairs)."""
+    from indexer.pdf_layout import page_texts
 
-    with fitz.open(path) as document:
-        return "\n\n".join(page.get_text() for page in document)
+    return "\n\n".join(page_texts(path))
 
 
 def normal_authority(name: str) -> str:
@@ -176,12 +173,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--show-disagreements", action="store_true", help="list every disagreement")
     parser.add_argument(
         "--reader",
-        choices=("fitz", "project"),
-        default="fitz",
-        help="raw PyMuPDF text (default) or the indexer's own reader (indexer.reading)",
+        choices=("raw", "project"),
+        default="raw",
+        help="raw PDFium text (default) or the indexer's own reader (indexer.reading)",
     )
     args = parser.parse_args(argv)
-    read = read_pdf if args.reader == "fitz" else read_pdf_with_project_reader
+    read = read_pdf if args.reader == "raw" else read_pdf_with_project_reader
 
     rows = list(csv.DictReader((args.corpus / "reports.csv").open(encoding="utf-8")))
     counts = {field: {"agree": 0, "disagree": 0, "csv_error": 0} for field in FIELDS}

@@ -115,3 +115,79 @@ def authorities_in_region(region: str) -> tuple[Authority, ...]:
         raise IndexerError(f"no English region is called {region!r}: {hint}the regions are "
                            f"{', '.join(sorted(regions.values()))}")
     return tuple(authority for authority in load_register() if fold(authority.region) == fold(region))
+
+
+# What councils and Ofsted put around a name: "London Borough of Hackney", "Kingston upon Hull City Council",
+# "Cheshire East Unitary Authority", "Bristol, City of", "Council of the Isles of Scilly".
+_AROUND_NAME = re.compile(
+    r"^(?:the )?(?:(?:london borough|royal borough|metropolitan borough|borough|city|county|council) of (?:the )?)?"
+    r"(?P<name>.+?)"
+    r"(?: (?:metropolitan borough|borough|city|county|district)? ?council| unitary authority| city of| council)?$")
+
+
+@lru_cache(maxsize=1)
+def _by_alias() -> dict[str, Authority]:
+    found: dict[str, Authority] = {}
+    for authority in load_register():
+        for alias in (authority.name, *authority.aliases):
+            found.setdefault(fold(alias), authority)
+    return found
+
+
+def resolve(name: str | None) -> Authority | None:
+    """The register entry a name means, however it is spelled ("Hull", "Bristol, City of", "Cheshire East
+    Unitary Authority", "Council of the Isles of Scilly"); None for a name the register does not know."""
+    if not name:
+        return None
+    by_alias = _by_alias()
+    folded = fold(name)
+    if folded in by_alias:
+        return by_alias[folded]
+    match = _AROUND_NAME.match(folded)
+    return by_alias.get(match.group("name")) if match else None
+
+
+def by_code(ons_code: str) -> Authority | None:
+    """The authority with this ONS code."""
+    return next((authority for authority in load_register() if authority.ons_code == ons_code), None)
+
+
+def neighbours_of(name: str) -> tuple[Authority, ...]:
+    """An authority's ten statistical neighbours (DfE children's services benchmarking), nearest first."""
+    authority = find_authority(name)
+    return tuple(found for code in authority.statistical_neighbours if (found := by_code(code)) is not None)
+
+
+def regions() -> tuple[str, ...]:
+    """The nine English regions, as the register spells them."""
+    return tuple(sorted({authority.region for authority in load_register() if authority.region}))
+
+
+def authority_types() -> tuple[str, ...]:
+    """County, London Borough, Metropolitan District, Unitary Authority."""
+    return tuple(sorted({authority.type for authority in load_register() if authority.type}))
+
+
+def in_scope(authorities=(), regions_named=(), types=(), neighbours_of_named=()) -> list[str] | None:
+    """The authorities every given group allows: named ones, those of regions, of types, and an authority with its
+    statistical neighbours. None when no group is given (no restriction)."""
+    groups = []
+    if authorities:
+        groups.append(list(authorities))
+    if regions_named:
+        groups.append([a.name for region in regions_named for a in authorities_in_region(region)])
+    if types:
+        known = {fold(kind): kind for kind in authority_types()}
+        for kind in types:
+            if fold(kind) not in known:
+                nearest = difflib.get_close_matches(fold(kind), list(known), n=1, cutoff=0.5)
+                hint = f"did you mean {known[nearest[0]]}? " if nearest else ""
+                raise IndexerError(f"no authority type is called {kind!r}: {hint}the types are "
+                                   f"{', '.join(authority_types())}")
+        wanted = {fold(kind) for kind in types}
+        groups.append([a.name for a in load_register() if fold(a.type) in wanted])
+    if neighbours_of_named:
+        groups.append([a.name for name in neighbours_of_named for a in (find_authority(name), *neighbours_of(name))])
+    if not groups:
+        return None
+    return list(dict.fromkeys(name for name in groups[0] if all(name in group for group in groups[1:])))

@@ -204,7 +204,7 @@ def settings_for(work: Path, models: Path, backend: str, index: Path) -> Setting
 
 
 def read_with_project(path: Path):
-    """The project's reader: PyMuPDF with layout repair."""
+    """The project's reader: PDFium with layout repair."""
     from .metadata import describe_document
     from .reading import read_document
 
@@ -212,6 +212,7 @@ def read_with_project(path: Path):
 
 
 def pages_pymupdf(path: Path) -> list[str]:
+    """PyMuPDF's raw page text: only to compare with, when PyMuPDF happens to be installed (not a dependency)."""
     import pymupdf
 
     with pymupdf.open(path) as pdf:
@@ -244,7 +245,8 @@ def word_agreement(left: str, right: str) -> float:
 
 
 def bench_reading(pdfs: list[Path], seeds: Path, models: Path) -> tuple[dict, dict]:
-    """Pages/s and passages/s from the PDFs: the project's reader, raw PyMuPDF and pypdfium2; one and two processes."""
+    """Pages/s and passages/s from the PDFs: the project's reader and raw pypdfium2 (and raw PyMuPDF, when
+    installed, to compare); one and two processes."""
     from concurrent.futures import ProcessPoolExecutor
 
     from .passages import embedding_text
@@ -254,18 +256,26 @@ def bench_reading(pdfs: list[Path], seeds: Path, models: Path) -> tuple[dict, di
     out: dict = {}
     for path in pdfs:  # into the file cache first, so the first reader timed does not pay for the disk
         path.read_bytes()
-    for name, function in (("pymupdf (raw text)", pages_pymupdf), ("pypdfium2 (raw text)", pages_pdfium)):
+    readers = [("pypdfium2 (raw text)", pages_pdfium)]
+    try:
+        import pymupdf  # noqa: F401
+        readers.insert(0, ("pymupdf (raw text)", pages_pymupdf))
+    except ImportError:
+        say("(PyMuPDF is not installed: PDFium's raw text is timed alone)")
+    for name, function in readers:
         started = time.perf_counter()
         pages = [function(path) for path in pdfs]
         seconds = time.perf_counter() - started
         out[name] = {"seconds": round(seconds, 2), "pages": sum(map(len, pages)),
                      "pages_per_s": round(sum(map(len, pages)) / seconds, 1)}
         out[name]["_text"] = ["\n".join(page) for page in pages]
-    agreement = [word_agreement(a, b) for a, b in zip(out["pymupdf (raw text)"].pop("_text"),
-                                                       out["pypdfium2 (raw text)"].pop("_text"))]
-    out["word_agreement_pymupdf_pdfium"] = {"median": round(statistics.median(agreement), 4),
-                                            "min": round(min(agreement), 4)}
-    pages_total = out["pymupdf (raw text)"]["pages"]
+    if "pymupdf (raw text)" in out:
+        agreement = [word_agreement(a, b) for a, b in zip(out["pymupdf (raw text)"].pop("_text"),
+                                                           out["pypdfium2 (raw text)"]["_text"])]
+        out["word_agreement_pymupdf_pdfium"] = {"median": round(statistics.median(agreement), 4),
+                                                "min": round(min(agreement), 4)}
+    out["pypdfium2 (raw text)"].pop("_text")
+    pages_total = out["pypdfium2 (raw text)"]["pages"]
     started = time.perf_counter()
     documents = [read_with_project(path) for path in pdfs]
     seconds = time.perf_counter() - started
@@ -273,7 +283,7 @@ def bench_reading(pdfs: list[Path], seeds: Path, models: Path) -> tuple[dict, di
     started = time.perf_counter()
     passages = [passage for document in documents for passage in split_passages(document, 200, counter)]
     split_seconds = time.perf_counter() - started
-    out["project reader (pymupdf + repair), 1 process"] = {
+    out["project reader (pdfium + repair), 1 process"] = {
         "seconds": round(seconds, 2), "pages_per_s": round(pages_total / seconds, 1),
         "split_seconds": round(split_seconds, 2), "passages": len(passages),
         "passages_per_s": round(len(passages) / (seconds + split_seconds), 1)}
@@ -297,7 +307,7 @@ def bench_reading(pdfs: list[Path], seeds: Path, models: Path) -> tuple[dict, di
 
 
 def tutorial_chunks(paths: list[Path]) -> list[str]:
-    """The tutorial's chunks: raw PyMuPDF text, RecursiveCharacterTextSplitter(1000, 200)."""
+    """The tutorial's chunks: raw PDF text (PDFium), RecursiveCharacterTextSplitter(1000, 200)."""
     from langchain_text_splitters import RecursiveCharacterTextSplitter
 
     from .evaluation import raw_text

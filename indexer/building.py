@@ -42,6 +42,7 @@ class BuildReport:
 
     documents: list[tuple[str, str, int]] = field(default_factory=list)  # (path, doc_id, passages)
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
+    unresolved: list[tuple[str, str | None]] = field(default_factory=list)  # (path, authority name seen or None)
     read: int = 0  # files read and split afresh
     reused_files: int = 0  # unchanged files taken from the previous build
     embedded: int = 0
@@ -398,6 +399,8 @@ def build_index(folders: list[Path], index_folder: Path, embedder: Embedder, set
             unread[entry["resolved"]] = file_checksums.pop(entry["resolved"])
             continue
         report.reused_files += entry["reused"]
+        if not entry["record"].get("authority_code"):
+            report.unresolved.append((str(entry["path"]), entry["record"].get("authority")))
         records.append({**entry["record"], "path": str(entry["path"])})
         passages.extend(entry["passages"])
         report.documents.append((str(entry["path"]), entry["doc_id"], len(entry["passages"])))
@@ -452,6 +455,7 @@ def build_index(folders: list[Path], index_folder: Path, embedder: Embedder, set
         "unread": unread,
         "metadata_files": _metadata_checksums(plan.folders),
         "skipped": [{"path": path, "reason": reason} for path, reason in report.skipped],
+        "unresolved": [{"path": path, "authority": name} for path, name in report.unresolved],
     }
     lexical = [lexical_text(passage) for passage in passages]
     report.build = store.write(manifest, records, passages, vectors, lexical, keys, sentences)

@@ -56,6 +56,10 @@ def _build(plan, settings: Settings, args) -> int:
             print(f"indexed  {shown(path)}: {count} passages (id {doc_id})")
     for path, reason in report.skipped:
         print(f"skipped  {shown(path)}: {shown(reason)}")
+    for path, name in report.unresolved:
+        seen = f"authority {shown(name)!r} is not in the register" if name else "no authority found in the text"
+        print(f"authority  {shown(path)}: {seen}; give the council's name in the `authority` column of the "
+              "folder's metadata.csv (indexer/data/authorities.csv lists the names and aliases)")
     print(
         f"Indexed {len(report.documents)} documents ({report.read} read, {report.reused_files} unchanged), "
         f"{report.passages} passages ({report.embedded} embedded, {report.reused} reused); "
@@ -156,7 +160,7 @@ def _date_option(value: str | None, name: str) -> str | None:
 
 def _filters(args, searcher):
     """The search filters the options ask for, each checked against what the index holds."""
-    from .authorities import fold, names_for
+    from .authorities import fold, in_scope, names_for
     from .passages import DOC_TYPES, JUDGEMENT_AREAS
     from .search import Filters
 
@@ -172,12 +176,17 @@ def _filters(args, searcher):
             raise IndexerError(_nearest(doc_type, DOC_TYPES, "--doc-type"))
     held = {record.get("authority") for record in documents.values() if record.get("authority")}
     aliases = names_for(held)  # folded name or alias -> the authorities as the index spells them
-    authorities = []
+    named = []
     for name in args.authority or ():
         found = aliases.get(fold(name)) or [a for a in held if a.lower() == name.lower()]
         if not found:
             raise IndexerError(_nearest(name, held, "--authority: no document in the index belongs to"))
-        authorities.extend(found)
+        named.extend(found)
+    scope = in_scope(named, args.region or (), args.authority_type or (), args.neighbours_of or ())
+    authorities = scope or []
+    if scope is not None and not [name for name in authorities if name in held]:
+        raise IndexerError("no document in the index belongs to the authorities these options name "
+                           f"({', '.join(authorities[:8]) or 'none'}{' …' if len(authorities) > 8 else ''})")
     doc_ids = ()
     if args.grade:
         doc_ids = documents_with_grades(documents, args.grade) or ("(no document has that grade)",)
@@ -285,7 +294,8 @@ def _print_results(query: str, searcher, hits, as_json: bool, filters) -> None:
                     print(f"  {line}")
             print()
     for hit in hits:
-        print(f"{hit.rank:>2}. {hit.passage.citation}  [{hit.passage.kind}, score {hit.score:.4f}]")
+        tone = f", reads as a {hit.tone}" if hit.tone else ""
+        print(f"{hit.rank:>2}. {hit.passage.citation}  [{hit.passage.kind}{tone}, score {hit.score:.4f}]")
         if hit.passage.section:
             print(f"    Section: {hit.passage.section}")
         for line in textwrap.wrap(" ".join(_marked(hit.passage.text, hit.highlights).split()), width=96):
@@ -324,6 +334,85 @@ def command_documents(args) -> int:
             print(f"{record['doc_id']:<48} {record['doc_type']:<22} {record.get('date') or '':<10} "
                   f"{record['passages']:>4} passages  {record['title']}")
     return 0
+
+
+def command_follow(args) -> int:
+    """An authority's inspections, each recommendation with the plan actions that answer it and what the next
+    inspection said on its theme."""
+    from .authorities import fold, names_for
+    from .following import follow, recommendation_text
+    from .passages import format_date
+
+    settings = _settings(args)
+    searcher = _searcher(settings)
+    held = {r.get("authority") for r in searcher.index.documents.values() if r.get("authority")}
+    found = names_for(held).get(fold(args.authority))
+    if not found:
+        raise IndexerError(_nearest(args.authority, held, "no document in the index belongs to"))
+    for authority in found:
+        result = follow(searcher, authority)
+        if args.json:
+            print(json.dumps(follow_json(result), ensure_ascii=False))
+            continue
+        print(f"{authority}: {len(result.timeline)} documents, {len(result.inspections)} inspections\n")
+        for record in result.timeline:
+            grade = (record.get("grades") or {}).get("overall effectiveness")
+            print(f"  {format_date(record.get('date')) or 'undated':<9} {record['doc_type']}"
+                  + (f" — overall effectiveness: {grade}" if grade else "") + f"  [{record['doc_id']}]")
+        for inspection in result.inspections:
+            record = inspection.record
+            grade = (record.get("grades") or {}).get("overall effectiveness")
+            print(f"\nInspection of {format_date(record.get('date'))}{f' ({grade})' if grade else ''}: "
+                  f"{len(inspection.chains)} recommendations")
+            for number, chain in enumerate(inspection.chains, start=1):
+                print(f"{number:>3}. “{recommendation_text(chain.recommendation)}”")
+                print(f"     — {chain.recommendation.citation}")
+                if chain.actions:
+                    for link in chain.actions:
+                        print(f"     Plan: “{' '.join(link.sentence.split())}” — {link.passage.citation}")
+                else:
+                    print("     Plan: no plan action or council paper on this found.")
+                if chain.later_report is None:
+                    print("     Next inspection: none in the index yet.")
+                    continue
+                later = chain.later_report
+                print(f"     Next inspection ({format_date(later.get('date'))}"
+                      f"{', ' + chain.later_grade if chain.later_grade else ''}): {chain.outcome}")
+                if not chain.later:
+                    print("       not found in the later report")
+                for link in chain.later:
+                    said = f" [{link.tone}]" if link.tone else f" [{link.passage.kind}]"
+                    print(f"       “{' '.join(link.sentence.split())}”{said} — {link.passage.citation}")
+        print(f"\nOutcomes: " + ", ".join(f"{n} {name}" for name, n in sorted(result.outcomes.items())))
+    return 0
+
+
+def follow_json(result) -> dict:
+    """A Follow as JSON: the timeline, then each inspection's recommendations with their chains."""
+    from .following import recommendation_text
+
+    def link(item):
+        return {"sentence": item.sentence, "citation": item.passage.citation, "passage_id": item.passage.passage_id,
+                "kind": item.passage.kind, "tone": item.tone, "score": round(item.score, 4)}
+
+    return {
+        "authority": result.authority,
+        "timeline": [{key: record.get(key) for key in ("doc_id", "doc_type", "date", "title", "grades")}
+                     for record in result.timeline],
+        "inspections": [{
+            "doc_id": inspection.record["doc_id"], "date": inspection.record.get("date"),
+            "grades": inspection.record.get("grades") or {},
+            "recommendations": [{
+                "text": recommendation_text(chain.recommendation), "citation": chain.recommendation.citation,
+                "passage_id": chain.recommendation.passage_id, "judgement_area": chain.recommendation.judgement_area,
+                "plan_actions": [link(item) for item in chain.actions],
+                "next_inspection": chain.later_report["doc_id"] if chain.later_report else None,
+                "next_grade": chain.later_grade, "outcome": chain.outcome,
+                "later": [link(item) for item in chain.later],
+            } for chain in inspection.chains],
+        } for inspection in result.inspections],
+        "outcomes": result.outcomes,
+    }
 
 
 def command_eval(args) -> int:
@@ -441,6 +530,11 @@ def parser() -> argparse.ArgumentParser:
     search.add_argument("query", nargs="?", help="the question")
     search.add_argument("-k", type=_positive, default=10, help="how many passages (default 10)")
     search.add_argument("--authority", action="append", help="only this local authority (repeatable)")
+    search.add_argument("--region", action="append", help="only authorities in this English region (repeatable)")
+    search.add_argument("--authority-type", action="append",
+                        help="only this type of authority: County, London Borough, Metropolitan District, Unitary Authority")
+    search.add_argument("--neighbours-of", action="append", metavar="AUTHORITY",
+                        help="only this authority and its ten statistical neighbours (repeatable)")
     search.add_argument("--doc-type", action="append", help="only this document type (repeatable)")
     search.add_argument("--since", help="only documents dated in or after YYYY (or YYYY-MM-DD)")
     search.add_argument("--until", help="only documents dated in or before YYYY (or YYYY-MM-DD)")
@@ -460,6 +554,12 @@ def parser() -> argparse.ArgumentParser:
     documents.add_argument("--json", action="store_true", help="one JSON object per document")
     documents.add_argument("--index", help="index folder; default index/")
     documents.set_defaults(run=command_documents)
+    following = commands.add_parser("follow", help="an authority's recommendations, traced to its plans and the "
+                                                   "next inspection")
+    following.add_argument("authority", help="the authority (any name or alias: 'Hull', 'BCP')")
+    following.add_argument("--json", action="store_true", help="one JSON object")
+    following.add_argument("--index", help="index folder; default index/")
+    following.set_defaults(run=command_follow)
     evaluate = commands.add_parser("eval", help="score retrieval and answers on a question set")
     evaluate.add_argument("questions", help="JSONL file of questions with gold snippets")
     evaluate.add_argument("--index", help="index folder; default index/")

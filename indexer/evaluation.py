@@ -8,7 +8,6 @@ import re
 import tempfile
 import time
 import unicodedata
-import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -236,14 +235,11 @@ class BM25System(_HighlightedBaseline):
 
 
 def raw_text(path: Path) -> str:
-    """A file's text as a tutorial would load it: the file, or for PDFs PyMuPDF's page text joined."""
+    """A file's text as a tutorial would load it: the file, or for PDFs PDFium's page text joined."""
     if path.suffix.lower() == ".pdf":
-        import pymupdf
+        from .pdf_layout import page_texts
 
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            with pymupdf.open(path) as pdf:
-                return "\n\n".join(page.get_text() for page in pdf)
+        return "\n\n".join(page_texts(path))
     return path.read_text(encoding="utf-8", errors="replace")
 
 

@@ -168,3 +168,122 @@ def passages_markdown(title: str, passages: Sequence[Passage]) -> str:
             lines += [f"## {escape_markdown(section)}", ""]
         lines += [escape_markdown(passage.text), "", f"*{escape_markdown(passage.citation)}*", ""]
     return "\n".join(lines) + "\n"
+
+
+COMPARISON_COLUMNS = ("authority", "authority_code", "region", "grade", "judgement_area", "report_date", "tone",
+                      "best_sentence", "citation", "strengths", "weaknesses", "neutral", "passage_id")
+
+
+def comparison_records(rows) -> list[dict]:
+    """One record per authority of a comparing.Comparison's rows (its best sentence blank when nothing is relevant)."""
+    out = []
+    for row in rows:
+        best = row.best
+        out.append({
+            "authority": row.authority, "authority_code": best.passage.authority_code if best else "",
+            "region": row.region or "", "grade": (best.grade if best else "") or "",
+            "judgement_area": best.area if best else "", "report_date": (best.passage.date if best else "") or "",
+            "tone": best.tone if best else "", "best_sentence": " ".join(best.sentence.split()) if best else "",
+            "citation": best.passage.citation if best else "", "strengths": row.tally.get("strength", 0),
+            "weaknesses": row.tally.get("weakness", 0), "neutral": row.tally.get("neutral", 0),
+            "passage_id": best.passage.passage_id if best else "",
+        })
+    return out
+
+
+def comparison_csv(theme: str, rows) -> str:
+    """The Compare table as CSV, every cell safe for a spreadsheet, with a first column naming the theme."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(("theme", *COMPARISON_COLUMNS))
+    for record in comparison_records(rows):
+        writer.writerow([safe_cell(theme), *(safe_cell(record[column]) for column in COMPARISON_COLUMNS)])
+    return out.getvalue()
+
+
+def comparison_markdown(title: str, theme: str, rows, notes: Sequence[str] = ()) -> str:
+    """The Compare table as a Markdown document: one line per authority with its quoted sentence and citation."""
+    lines = [f"# {escape_markdown(title)}", "", f"Theme: {escape_markdown(theme)}", ""]
+    lines += [f"- {escape_markdown(note)}" for note in notes] + ([""] if notes else [])
+    for record in comparison_records(rows):
+        head = f"## {escape_markdown(record['authority'])}"
+        facts = ", ".join(escape_markdown(part) for part in (record["region"], record["grade"] and
+                          f"{record['judgement_area']}: {record['grade']}", record["report_date"]) if part)
+        lines += [head, "", facts, ""] if facts else [head, ""]
+        if record["best_sentence"]:
+            lines += [f"> {escape_markdown(record['best_sentence'])}", "",
+                      f"{escape_markdown(record['tone'])} — {escape_markdown(record['citation'])} "
+                      f"(relevant sentences: {record['strengths']} strengths, {record['weaknesses']} weaknesses, "
+                      f"{record['neutral']} neutral)", ""]
+        else:
+            lines += ["Nothing relevant in its documents in scope.", ""]
+    return "\n".join(lines)
+
+
+FOLLOW_COLUMNS = ("authority", "inspection", "inspection_grade", "recommendation", "recommendation_citation",
+                  "plan_actions", "next_inspection", "next_grade", "outcome", "later_evidence")
+
+
+def follow_records(authority: str, inspections) -> list[dict]:
+    """One record per recommendation of a following.Follow's inspections (plan actions and later evidence quoted,
+    each with its citation)."""
+    from .following import recommendation_text
+
+    out = []
+    for inspection in inspections:
+        record = inspection.record
+        for chain in inspection.chains:
+            out.append({
+                "authority": authority, "inspection": record.get("date") or "",
+                "inspection_grade": (record.get("grades") or {}).get("overall effectiveness", ""),
+                "recommendation": recommendation_text(chain.recommendation),
+                "recommendation_citation": chain.recommendation.citation,
+                "plan_actions": " | ".join(f"“{' '.join(l.sentence.split())}” ({l.passage.citation})" for l in chain.actions),
+                "next_inspection": (chain.later_report or {}).get("date") or "",
+                "next_grade": chain.later_grade or "", "outcome": chain.outcome,
+                "later_evidence": " | ".join(f"“{' '.join(l.sentence.split())}” [{l.tone or l.passage.kind}] "
+                                             f"({l.passage.citation})" for l in chain.later),
+            })
+    return out
+
+
+def follow_csv(authority: str, inspections) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(FOLLOW_COLUMNS)
+    for record in follow_records(authority, inspections):
+        writer.writerow([safe_cell(record[column]) for column in FOLLOW_COLUMNS])
+    return out.getvalue()
+
+
+def follow_markdown(authority: str, inspections) -> str:
+    """A briefing for an inspection-preparation meeting: each recommendation, what was promised, what followed."""
+    from .following import recommendation_text
+
+    lines = [f"# {escape_markdown(authority)}: recommendations and what followed", ""]
+    for inspection in inspections:
+        record = inspection.record
+        grade = (record.get("grades") or {}).get("overall effectiveness")
+        lines += [f"## Inspection of {escape_markdown(record.get('date') or 'unknown date')}"
+                  + (f" ({escape_markdown(grade)})" if grade else ""), ""]
+        for number, chain in enumerate(inspection.chains, start=1):
+            lines += [f"{number}\\. {escape_markdown(recommendation_text(chain.recommendation))} — "
+                      f"{escape_markdown(chain.recommendation.citation)}", ""]
+            for link in chain.actions:
+                lines.append(f"- Plan: “{escape_markdown(' '.join(link.sentence.split()))}” — "
+                             f"{escape_markdown(link.passage.citation)}")
+            if not chain.actions:
+                lines.append("- Plan: no plan action or council paper on this found.")
+            if chain.later_report is None:
+                lines += ["- Next inspection: none in the index yet.", ""]
+                continue
+            lines.append(f"- Next inspection ({escape_markdown(chain.later_report.get('date') or '')}"
+                         f"{', ' + escape_markdown(chain.later_grade) if chain.later_grade else ''}): "
+                         f"**{escape_markdown(chain.outcome)}**")
+            for link in chain.later:
+                lines.append(f"  - “{escape_markdown(' '.join(link.sentence.split()))}” "
+                             f"[{escape_markdown(link.tone or link.passage.kind)}] — {escape_markdown(link.passage.citation)}")
+            if not chain.later:
+                lines.append("  - not found in the later report")
+            lines.append("")
+    return "\n".join(lines)

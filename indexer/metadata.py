@@ -8,6 +8,7 @@ import re
 from datetime import date
 from pathlib import Path
 
+from .authorities import resolve
 from .errors import IndexerError
 from .ofsted import is_ofsted_report, read_ofsted_facts
 from .passages import DOC_TYPES, JUDGEMENT_AREAS, Document, strip_invisible
@@ -75,6 +76,9 @@ def describe_document(document: Document, overrides: dict[str, str] | None = Non
             fields[key] = value
     if not fields.get("title"):
         fields["title"] = strip_invisible(Path(document.path).stem.replace("-", " ").replace("_", " "))
+    entry = resolve(fields.get("authority", document.authority))
+    if entry:  # one name per council, whichever way the document spells it
+        fields.update(authority=entry.name, authority_code=entry.ons_code, region=entry.region or None)
     return dataclasses.replace(document, **fields)
 
 

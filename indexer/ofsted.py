@@ -438,7 +438,7 @@ def _table_grades(head: str) -> dict[str, str]:
             return {}
         pos = first.start()
     region = head[pos : pos + 2000]
-    # Read the table as a run of labels and grades. PyMuPDF gives label, grade, label, grade; a
+    # Read the table as a run of labels and grades. PDF text (PDFium's, PyMuPDF's) gives label, grade, label, grade; a
     # layout-aware reader may put a row's grade first when its label wraps onto two lines.
     cells: list[tuple[str, str]] = []
     last = 0

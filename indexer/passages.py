@@ -68,6 +68,8 @@ class Document:
     framework: str | None = None  # e.g. "standard", "short", "focused visit"
     grades: dict[str, str] = field(default_factory=dict)  # judgement area -> grade
     url: str | None = None  # where it was published, e.g. its address on Ofsted's file service
+    authority_code: str | None = None  # the authority's ONS code (E08000004), once its name is in the register
+    region: str | None = None  # its English region
 
     def page_at(self, offset: int) -> int | None:
         """The 1-based page holding character `offset`, or None for documents without pages."""
@@ -112,6 +114,8 @@ class Passage:
     page_end: int | None = None  # last page, when the passage runs over a page break
     source: str | None = None
     national_framework: str | None = None  # a recommendation's National Framework reference, e.g. "outcome 4"
+    authority_code: str | None = None  # ONS code of the authority (authorities.csv)
+    region: str | None = None
 
     @property
     def citation(self) -> str:
@@ -159,6 +163,12 @@ class Hit:
     dense_score: float | None = None  # the passage vector's similarity to the question
     lexical_score: float | None = None  # BM25's score
     sentence_score: float | None = None  # the best sentence's similarity to the question
+    tones: tuple[str | None, ...] = ()  # strength | weakness | neutral of each highlight (None: not a finding)
+
+    @property
+    def tone(self) -> str | None:
+        """What the first answering sentence says of the practice: strength, weakness or neutral (tone.py)."""
+        return self.tones[0] if self.tones else None
 
     def to_json(self) -> dict[str, Any]:
         """The flat JSON object the CLI prints and the app exports."""
@@ -172,6 +182,8 @@ class Hit:
             dense_score=self.dense_score,
             lexical_score=self.lexical_score,
             sentence_score=self.sentence_score,
+            tone=self.tone,
+            highlight_tones=list(self.tones),
         )
         return record
 

@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass, field, replace
 
 from .authorities import WORDLIKE, absent_names, fold, load_register, names_for
+from .errors import IndexerError
 from .glossary import Expansion, Glossary
 
 YEAR = re.compile(r"\b(19[89]\d|20\d\d)\b")
@@ -93,6 +94,7 @@ class Interpreter:
         query = query.strip()
         expansions = tuple(self.glossary.expand(query)) if expand_acronyms else ()
         mentions = self.authority_mentions(query)
+        mentions += self.group_mentions(query, mentions)
         authorities = tuple(dict.fromkeys(name for _, _, names in mentions for name in names))
         years, after = read_years(query)
         if authorities and filter_authorities and not filters.authorities:
@@ -151,6 +153,34 @@ class Interpreter:
                 position += 1
         return found
 
+    def group_mentions(self, query: str, mentions: list[tuple[int, int, tuple[str, ...]]] | None = None
+                       ) -> list[tuple[int, int, tuple[str, ...]]]:
+        """(start, end, authorities) of each group of authorities a question names: a region ("in the North
+        West", "London boroughs") or an authority's statistical neighbours ("Oldham's statistical neighbours",
+        "Kent and its statistical neighbours": the authority with its ten)."""
+        mentions = self.authority_mentions(query) if mentions is None else mentions
+        held = {name for names in self._names.values() for name in names}
+        found = []
+        for start, end, names in mentions:
+            after, before = NEIGHBOURS_AFTER.match(query[end:]), NEIGHBOURS_BEFORE.search(query[:start])
+            if not (after or before):
+                continue
+            group = [n.name for name in names for n in _neighbours(name)]
+            found.append((before.start() if before else start, end + (after.end() if after else 0),
+                          tuple(name for name in dict.fromkeys([*names, *group]) if name in held)))
+        taken = [(start, end) for start, end, _ in mentions + found]
+        for match in REGION_PHRASE.finditer(query):
+            region = match.group("region")
+            if not region[0].isupper() or any(s < match.end("region") and match.start("region") < e for s, e in taken):
+                continue  # "the north east of the county"; "London" in "London Borough of Hackney"
+            if fold(region) == "london" and not (match.group("before") or match.group("after")):
+                continue  # "London" alone may be the City of London or a place: "in London", "London boroughs"
+            names = tuple(a.name for a in load_register() if fold(a.region) == fold(_REGION_NAMES[fold(region)])
+                          and a.name in held)
+            if names:
+                found.append((match.start(), match.end(), names))
+        return found
+
     def _accept(self, key: str, written: list[str]) -> bool:
         if key in WORDLIKE and not written[0][:1].isupper():
             return False
@@ -158,6 +188,28 @@ class Interpreter:
         if key in self._acronyms and not all(word.isupper() or word == "&" for word in written):
             return False
         return True
+
+
+NEIGHBOURS_AFTER = re.compile(r"^(?:['’]s)?\s*(?:and\s+(?:its|their)\s+(?:ten\s+|10\s+)?)?(?:statistical|stat)\s+"
+                              r"neighbou?rs\b", re.I)
+NEIGHBOURS_BEFORE = re.compile(r"\b(?:statistical|stat)\s+neighbou?rs\s+(?:of|to|for)\s+(?:the\s+)?$", re.I)
+_REGION_NAMES = {**{fold(region): region for region in sorted({a.region for a in load_register() if a.region})},
+                 "yorkshire and humber": "Yorkshire and the Humber", "east": "East of England",
+                 "the east of england": "East of England"}
+REGION_PHRASE = re.compile(
+    r"(?P<before>\b(?:in|across|from|within|throughout|for)\s+(?:the\s+)?)?"
+    r"\b(?P<region>North East|North West|Yorkshire and (?:the )?Humber|East Midlands|West Midlands|East of England|"
+    r"London|South East|South West)\b"
+    r"(?P<after>\s+(?:region|authorities|councils|local authorities|LAs|boroughs)\b)?", re.I)
+
+
+def _neighbours(name: str):
+    from .authorities import neighbours_of
+
+    try:
+        return neighbours_of(name)
+    except IndexerError:
+        return ()
 
 
 def _tokens(query: str) -> list[tuple[int, int, str, str]]:

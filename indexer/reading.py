@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import time
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import pdf_layout
 from .errors import DocumentError
 from .passages import Block, Document, strip_invisible
 
@@ -301,26 +303,11 @@ def _read_html_pages(path: Path, data: bytes, clock: _Clock) -> list[list[_Unit]
 
 
 def _read_pdf_pages(path: Path, data: bytes, clock: _Clock) -> list[list[_Unit]]:
-    import pymupdf  # imported here so that text-only use never loads it
-
-    try:
-        pdf = pymupdf.open(stream=data, filetype="pdf")
-    except Exception as error:  # pymupdf raises several types for damaged files
-        raise DocumentError(path, f"not a readable PDF (corrupt or truncated): {error}") from None
-    with pdf:
-        if pdf.needs_pass:
-            raise DocumentError(path, "the PDF is encrypted (password-protected); save an unprotected copy")
-        if pdf.is_repaired:  # text recovered from a damaged file may be partial: say so rather than index it
-            raise DocumentError(path, "the PDF is damaged or truncated (it could only be opened by repairing it); "
-                                      "download or save it again")
-        try:
-            spans = []
-            for page in pdf:
-                clock.tick()
-                spans.append(page.get_text("dict", sort=True))
-            heights = [page.rect.height for page in pdf]
-        except Exception as error:
-            raise DocumentError(path, f"not a readable PDF (corrupt or truncated): {error}") from None
+    reader = os.environ.get("INDEXER_PDF_READER", "pdfium")
+    if reader not in PDF_READERS:
+        raise ValueError(f"INDEXER_PDF_READER must be one of {', '.join(PDF_READERS)}, not {reader!r}")
+    spans = PDF_READERS[reader](path, data, clock.tick)
+    heights = [page["height"] for page in spans]
     body = _body_font_size(spans)
     raw_pages = [_pdf_page_blocks(page, height, body) for page, height in zip(spans, heights)]
     if not any(block.text.strip() for page in raw_pages for block in page):
@@ -341,9 +328,41 @@ def _read_pdf_pages(path: Path, data: bytes, clock: _Clock) -> list[list[_Unit]]
     return pages
 
 
+def _read_pymupdf(path: Path, data: bytes | None = None, tick=None) -> list[dict]:
+    """PyMuPDF's text dictionaries, for comparison with PDFium's (benchmarks/pdf_readers.py): not a dependency."""
+    import pymupdf
+
+    try:
+        pdf = pymupdf.open(stream=data, filetype="pdf") if data is not None else pymupdf.open(path)
+    except Exception as error:  # pymupdf raises several types for damaged files
+        raise DocumentError(path, f"not a readable PDF (corrupt or truncated): {error}") from None
+    with pdf:
+        if pdf.needs_pass:
+            raise DocumentError(path, "the PDF is encrypted (password-protected); save an unprotected copy")
+        if pdf.is_repaired:  # text recovered from a damaged file may be partial: say so rather than index it
+            raise DocumentError(path, "the PDF is damaged or truncated (it could only be opened by repairing it); "
+                                      "download or save it again")
+        try:
+            pages = []
+            for page in pdf:
+                if tick is not None:
+                    tick()
+                layout = page.get_text("dict", sort=True)
+                layout["height"] = page.rect.height
+                pages.append(layout)
+            return pages
+        except Exception as error:
+            raise DocumentError(path, f"not a readable PDF (corrupt or truncated): {error}") from None
+
+
+# How PDFs are read: PDFium (the default and the only one the project depends on), or PyMuPDF when it is
+# installed, to compare the two (INDEXER_PDF_READER=pymupdf).
+PDF_READERS = {"pdfium": pdf_layout.read_pdf, "pymupdf": _read_pymupdf}
+
+
 @dataclass
 class _PdfBlock:
-    """A text block of a PDF page, as PyMuPDF groups lines, with what its fonts and place say about it."""
+    """A text block of a PDF page (grouped as MuPDF groups lines), with what its fonts and place say about it."""
 
     text: str
     lines: list[str]

@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from . import answers, ranking
+from . import answers, ranking, tone
 from .embedding import Embedder, sentence_embedder as sentence_embedder_for
 from .errors import IndexerError
 from .glossary import Glossary, mine_definitions
@@ -139,7 +139,42 @@ class Searcher:
                                   sentence_vector, concepts, sentences)
             hits = [replace(hit, highlights=answers.choose_highlights(sentences[row]))
                     for hit, row in zip(hits, rows_shown)]
+            hits = self.with_tones(hits)
         return hits
+
+    def with_tones(self, hits: list[Hit]) -> list[Hit]:
+        """Hits with the tone of each highlighted sentence of a finding or summary: strength, weakness or neutral.
+
+        The sentence's stored vector is read when its span is one the build embedded, so labelling costs a
+        dot product; otherwise the word-cue rule decides (tone.label)."""
+        texts, vectors, places = [], [], []
+        stored = self.index.sentences
+        for number, hit in enumerate(hits):
+            if hit.passage.kind not in tone.KINDS:
+                continue
+            row = self.index.row_of.get(hit.passage.passage_id)
+            spans, found = stored.of(row) if stored is not None and row is not None else ([], None)
+            by_span = dict(zip(spans, range(len(spans))))
+            for position, span in enumerate(hit.highlights):
+                at = by_span.get(tuple(span))
+                texts.append(hit.passage.text[span[0]:span[1]])
+                vectors.append(found[at] if at is not None else None)
+                places.append((number, position))
+        if not texts:
+            return hits
+        known = [i for i, vector in enumerate(vectors) if vector is not None]
+        said: list[str | None] = [None] * len(texts)
+        if known:
+            labelled = tone.label([texts[i] for i in known], np.stack([vectors[i] for i in known]),
+                                  self.index.manifest.get("sentence_model"))
+            for i, value in zip(known, labelled):
+                said[i] = value
+        for i in range(len(texts)):
+            said[i] = said[i] or tone.rule_label(texts[i])
+        tones = [list((None,) * len(hit.highlights)) for hit in hits]
+        for (number, position), value in zip(places, said):
+            tones[number][position] = value
+        return [replace(hit, tones=tuple(values)) if any(values) else hit for hit, values in zip(hits, tones)]
 
     # ------------------------------------------------------------ retrieval
 
@@ -287,7 +322,8 @@ class Searcher:
                 for row, text in zip(rows, texts)]
         scored = self.highlighter.score(meaning.query, texts, query_vector, self.concepts(meaning),
                                         self._stored_sentences(rows))
-        return [replace(hit, highlights=answers.choose_highlights(rows)) for hit, rows in zip(hits, scored)]
+        return self.with_tones([replace(hit, highlights=answers.choose_highlights(rows))
+                                for hit, rows in zip(hits, scored)])
 
     @property
     def highlighter(self) -> answers.Highlighter:

@@ -70,6 +70,8 @@ def split_passages(
                     judgement_area=draft.area,
                     source=document.source,
                     national_framework=national_framework(text) if draft.kind == "recommendation" else None,
+                    authority_code=document.authority_code,
+                    region=document.region,
                 )
             )
     return passages

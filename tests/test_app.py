@@ -240,42 +240,60 @@ def test_read_in_context_and_more_like_this(app_env):
 # ---------------------------------------------------------------- Compare
 
 
-def test_compare_shows_each_authority_side_by_side_with_grades(app_env):
+def compare_table(at: AppTest) -> list[dict]:
+    return at.dataframe[0].value.to_dict("records")
+
+
+def test_compare_shows_a_row_per_authority_with_grade_tone_sentence_and_citation(app_env):
     at = run("ui/compare.py")
     assert "Type a theme" in texts(at)
     at.text_input(key="theme").input("pathway plans")
     next(button for button in at.button if button.label == "Compare").click().run()
-    bodies = html(at)
-    assert any(">Oldham</h3>" in body and "<li>Overall effectiveness: requires improvement</li>" in body
-               and "<b>Documents in scope:</b> 2 (Jan 2019, 2020)" in body for body in bodies)
-    assert any(">Tameside</h3>" in body and "<b>May 2019 inspection report</b>" in body
-               and "<li>Care leavers: good</li>" in body for body in bodies)
-    shown = citations(at)
-    assert any(OLDHAM in c for c in shown) and any(TAMESIDE in c for c in shown)
-    assert [button.label for button in at.get("download_button")] == ["Download CSV", "Download Markdown"]
+    rows = {row["Authority"]: row for row in compare_table(at)}
+    assert set(rows) == {"Oldham", "Tameside"}
+    assert (rows["Oldham"]["Grade"], rows["Oldham"]["Judgement"], rows["Oldham"]["Region"]) == (
+        "requires improvement", "care leavers", "North West")
+    assert rows["Oldham"]["Citation"].startswith(f"{OLDHAM}, para 31")
+    assert "pathway plans" in rows["Oldham"]["Best sentence"].lower()
+    assert rows["Tameside"]["Grade"] == "good" and rows["Tameside"]["Citation"].startswith(TAMESIDE)
+    assert all(row["Tone"] in ("strength", "weakness", "neutral") for row in rows.values())
+    assert [button.label for button in at.get("download_button")] == [
+        "Download the table (CSV)", "Download the table (Markdown, with citations)"]
     assert at.query_params["theme"] == "pathway plans"
+    assert len(at.get("vega_lite_chart")) == 1  # the strengths and weaknesses chart
+
+
+def test_compare_reads_a_researchers_question_and_filters_by_the_grades_it_names(app_env):
+    at = run("ui/compare.py", theme="how are pathway plans described across authorities judged good?")
+    assert "Theme read as **pathway plans**; grades named: good" in texts(at)
+    assert [row["Authority"] for row in compare_table(at)] == ["Tameside"]
+    at.multiselect(key="cg").set_value([]).run()
+    assert {row["Authority"] for row in compare_table(at)} == {"Oldham", "Tameside"}
 
 
 def test_compare_says_plainly_when_an_authority_has_nothing_relevant(app_env):
-    at = run("ui/compare.py")
-    at.text_input(key="theme").input("driving lessons")
-    next(button for button in at.button if button.label == "Compare").click().run()
-    nothing = [Parsed(body).text for body in html(at) if body.startswith('<p class="nothing">')]
-    assert len(nothing) == 1
-    assert nothing[0].startswith("Nothing relevant: none of Oldham's 2 documents in scope has a passage close in "
-                                 "meaning to the theme (similarity 0.40 or more) or containing all its key words; "
-                                 "the closest scores ")
-    assert any(TAMESIDE in c for c in citations(at))
+    at = run("ui/compare.py", theme="driving lessons")
+    assert [row["Authority"] for row in compare_table(at)] == ["Tameside"]
+    assert "Nothing relevant for 1 authorities: Oldham." in texts(at)
 
 
-def test_compare_similarity_bar_comes_from_the_url(app_env):
+def test_compare_opens_an_authority_and_takes_the_similarity_bar_from_the_url(app_env):
     theme = "personal advisers help care leavers into jobs"  # close in meaning to Oldham para 32, not all its words
-    at = run("ui/compare.py", theme=theme)
+    at = run("ui/compare.py", theme=theme, open="Oldham")
     assert any(f"{OLDHAM}, para 32" in citation for citation in citations(at))
     at = run("ui/compare.py", theme=theme, min="0.95")
     assert at.slider(key="min").value == 0.95
-    assert len([body for body in html(at) if body.startswith('<p class="nothing">')]) == 2
+    assert compare_table(at) == []
     assert at.query_params["min"] == "0.95" and at.query_params["theme"] == theme
+
+
+def test_compare_my_authority_and_its_statistical_neighbours_in_one_click(app_env):
+    at = run("ui/compare.py", theme="pathway plans")
+    at.selectbox(key="mine").set_value("Oldham").run()
+    next(button for button in at.button if button.label == "+ neighbours").click().run()
+    assert at.selectbox(key="near").value == "Oldham"
+    assert [row["Authority"] for row in compare_table(at)] == ["Oldham"]  # Tameside is not among Oldham's ten
+    assert at.query_params["near"] == "Oldham"
 
 
 # ---------------------------------------------------------------- Precedent

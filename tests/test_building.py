@@ -146,20 +146,26 @@ def test_metadata_file_corrections_win_over_what_is_read(tmp_path, settings, has
 
 
 def encrypted_pdf(path: Path) -> None:
-    import pymupdf
-
-    pdf = pymupdf.open()
-    pdf.new_page().insert_text((72, 72), "Secret inspection findings.")
-    pdf.save(path, encryption=pymupdf.PDF_ENCRYPT_AES_256, user_pw="secret", owner_pw="owner")
+    """A one-page PDF encrypted with AES-256 and a user password (tests/data/encrypted.pdf: PDFium cannot
+    encrypt, so it was made once with another library and is kept as it is)."""
+    shutil.copyfile(TEST_DATA / "encrypted.pdf", path)
 
 
 def scanned_pdf(path: Path) -> None:
-    import pymupdf
+    """A page with a grey rectangle and no text: what a scan without OCR looks like to a reader."""
+    import pypdfium2
+    import pypdfium2.raw as raw
 
-    pdf = pymupdf.open()
-    page = pdf.new_page()
-    page.draw_rect(pymupdf.Rect(50, 50, 300, 300), color=(0, 0, 0), fill=(0.5, 0.5, 0.5))
+    pdf = pypdfium2.PdfDocument.new()
+    page = pdf.new_page(595, 842)
+    rect = raw.FPDFPageObj_CreateNewRect(50, 50, 250, 250)
+    raw.FPDFPageObj_SetFillColor(rect, 128, 128, 128, 255)
+    raw.FPDFPath_SetDrawMode(rect, raw.FPDF_FILLMODE_ALTERNATE, True)
+    raw.FPDFPage_InsertObject(page.raw, rect)
+    page.gen_content()
     pdf.save(path)
+    page.close()
+    pdf.close()
 
 
 def test_bad_input_is_skipped_with_a_reason_and_the_rest_is_indexed(tmp_path, settings, hashing_embedder,

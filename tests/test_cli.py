@@ -41,7 +41,7 @@ def test_search_prints_rank_citation_and_passage(cli_env, capsys):
                         "enough.” [1]")
     hit = next(n for n, line in enumerate(lines) if line.startswith(" 1. "))
     assert lines[hit].startswith(" 1. Ofsted, Exampleton inspection of children's social care services (May 2023), "
-                                 "para 31  [finding, score ")
+                                 "para 31  [finding, reads as a weakness, score ")
     assert "»Some young people have pathway plans that lack ambition" in lines[hit + 2]
 
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import warnings
 from pathlib import Path
 
 import pytest
 
 from indexer.ofsted import OfstedFacts, is_ofsted_report, judgement_area, normalise_authority, read_ofsted_facts
+from indexer.pdf_layout import page_texts
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"  # CI clones the repo with ../shared beside it
 SEEDS = SHARED / "corpus" / "seeds"
@@ -36,14 +36,10 @@ def seed(name: str) -> str:
 
 
 def pdf_text(name: str) -> str:
-    """Text of one of the two small corpus PDFs, as PyMuPDF extracts it (page headers and all)."""
-    fitz = pytest.importorskip("fitz")
+    """Text of one of the two small corpus PDFs, as PDFium extracts it (page headers and all)."""
     for folder in (DATA, CORPUS):
         if (folder / name).exists():
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                with fitz.open(folder / name) as document:
-                    return "\n\n".join(page.get_text() for page in document)
+            return "\n\n".join(page_texts(folder / name))
     pytest.skip(f"{name} not present in tests/data or the shared corpus")
 
 
@@ -114,7 +110,7 @@ def test_which_seeds_are_ofsted_reports():
 
 # ---------------------------------------------------------------- one snippet per era
 # Report openings below are excerpts of real reports in the shared corpus (Crown copyright, OGL v3),
-# laid out as PyMuPDF extracts them: one table cell per line, page number first.
+# laid out as PDF text extraction (PyMuPDF, PDFium) gives them: one table cell per line, page number first.
 
 SIF_2016 = """\
 1

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from indexer.authorities import in_scope, load_register
 from indexer.building import stale_reasons
 from indexer.embedding import HashingEmbedder, load_embedder, sentence_embedder
 from indexer.errors import IndexerError, SearchUnavailableError
@@ -39,7 +40,8 @@ except ImportError:
 
 GRADES = ("outstanding", "good", "requires improvement", "inadequate")
 ANY = "Any"
-FILTER_KEYS = ("authority", "type", "from", "to", "area", "grade")
+FILTER_KEYS = ("authority", "region", "atype", "near", "type", "from", "to", "area", "grade")
+NO_AUTHORITY = "\x00no-authority"  # an authority filter nobody matches
 NO_DOCUMENT = "\x00no-document"  # a doc_id filter no document matches: a grade nobody was given finds nothing
 READER_PAGE = "ui/documents.py"
 
@@ -65,6 +67,10 @@ h1 {font-size: 2.1rem !important;}
 .doc-reader .para.current {border-left: 6px double #1d4ed8; padding-left: .7rem;}
 .nothing {font-style: italic;}
 .meta .kind {font-weight: 600; color: #1f2937; border: 1px solid #9ca3af; border-radius: 4px; padding: 0 .3rem;}
+.meta .tone {font-weight: 600; border-radius: 4px; padding: 0 .3rem;}
+.meta .tone.strength {color: #14532d; background: #dcfce7;}
+.meta .tone.weakness {color: #7f1d1d; background: #fee2e2;}
+.meta .tone.neutral {color: #374151; background: #f3f4f6;}
 </style>"""
 
 
@@ -354,7 +360,8 @@ def _current_params() -> dict[str, object]:
     current: dict[str, object] = {}
     for key in st.query_params:
         values = st.query_params.get_all(key)
-        current[key] = values if len(values) > 1 or key in ("authority", "type", "grade") else values[0]
+        current[key] = values if len(values) > 1 or key in ("authority", "region", "atype", "type", "grade") \
+            else values[0]
     return current
 
 
@@ -366,7 +373,13 @@ def sidebar_filters(searcher: Searcher) -> None:
     types = [kind for kind in DOC_TYPES if kind in present] + sorted(present - set(DOC_TYPES))
     years = sorted({record["date"][:4] for record in documents if record.get("date")})
     areas = [area for area in JUDGEMENT_AREAS if any(area in (record.get("grades") or {}) for record in documents)]
+    register = {a.name: a for a in load_register()}
+    regions = sorted({register[name].region for name in authorities if name in register and register[name].region})
+    kinds = sorted({register[name].type for name in authorities if name in register and register[name].type})
     init_from_url("authority", [], authorities, multi=True)
+    init_from_url("region", [], regions, multi=True)
+    init_from_url("atype", [], kinds, multi=True)
+    init_from_url("near", ANY, [ANY, *[name for name in authorities if name in register]])
     init_from_url("type", [], types, multi=True)
     init_from_url("from", ANY, [ANY, *years])
     init_from_url("to", ANY, [ANY, *years])
@@ -374,6 +387,12 @@ def sidebar_filters(searcher: Searcher) -> None:
         st.header("Filters")
         st.caption("They apply on every page. Leave a filter empty for everything.")
         st.multiselect("Authority", authorities, key="authority", placeholder="All authorities")
+        st.multiselect("Region", regions, key="region", placeholder="All regions")
+        st.multiselect("Type of authority", kinds, key="atype", placeholder="All types")
+        st.selectbox("An authority and its statistical neighbours", [ANY, *[n for n in authorities if n in register]],
+                     key="near", format_func=lambda name: "—" if name == ANY else name,
+                     help="The authority with the ten the DfE's children's services statistical neighbours "
+                          "benchmarking pairs it with.")
         st.multiselect("Document type", types, key="type", placeholder="All document types")
         left, right = st.columns(2)
         left.selectbox("From year", [ANY, *years], key="from")
@@ -391,9 +410,9 @@ def sidebar_filters(searcher: Searcher) -> None:
 
 
 def _clear_filters() -> None:
-    for key in ("authority", "type", "grade"):
+    for key in ("authority", "region", "atype", "type", "grade"):
         st.session_state[key] = []
-    st.session_state["from"] = st.session_state["to"] = ANY
+    st.session_state["from"] = st.session_state["to"] = st.session_state["near"] = ANY
 
 
 def current_filters(searcher: Searcher) -> Filters:
@@ -406,7 +425,12 @@ def current_filters(searcher: Searcher) -> Filters:
                         if (record.get("grades") or {}).get(area) in state["grade"]) or (NO_DOCUMENT,)
     since = state.get("from") if state.get("from") not in (None, ANY) else None
     until = state.get("to") if state.get("to") not in (None, ANY) else None
-    return Filters(authorities=tuple(state.get("authority") or ()), doc_types=tuple(state.get("type") or ()),
+    near = state.get("near") if state.get("near") not in (None, ANY) else None
+    scope = in_scope(state.get("authority") or (), state.get("region") or (), state.get("atype") or (),
+                     (near,) if near else ())
+    if scope is not None and not scope:
+        scope = [NO_AUTHORITY]  # groups that share no authority: nothing, not everything
+    return Filters(authorities=tuple(scope or ()), doc_types=tuple(state.get("type") or ()),
                    since=since, until=until, doc_ids=doc_ids)
 
 
@@ -422,8 +446,16 @@ def documents_in_scope(searcher: Searcher, filters: Filters) -> list[dict]:
 def describe_filters(filters: Filters) -> str:
     """The filters in words, for captions and exports."""
     parts = []
-    if filters.authorities:
+    state = st.session_state
+    for key, label in (("region", "region"), ("atype", "type of authority")):
+        if state.get(key):
+            parts.append(f"{label}: " + ", ".join(state[key]))
+    if state.get("near") not in (None, ANY):
+        parts.append(f"{state['near']} and its statistical neighbours")
+    if filters.authorities and not parts:
         parts.append("authority: " + ", ".join(filters.authorities))
+    elif state.get("authority"):
+        parts.append("authority: " + ", ".join(state["authority"]))
     if filters.doc_types:
         parts.append("type: " + ", ".join(filters.doc_types))
     if filters.since or filters.until:
@@ -477,6 +509,9 @@ def hit_html(hit: Hit, spans=(), anchor: str | None = None, grade: str | None = 
     passage = hit.passage
     head = f'<p class="cite">{f"[{hit.rank}] " if numbered else ""}{esc(passage.citation)}</p>'
     meta = [f'<span class="kind">{esc(KIND_LABELS.get(passage.kind, passage.kind))}</span>']
+    if hit.tone:
+        meta.append(f'<span class="tone {esc(hit.tone)}" title="What the marked sentence says of the practice, as '
+                    f'read by a model (eval/SENTENCES.md): check before quoting">reads as a {esc(hit.tone)}</span>')
     if passage.section:
         meta.append(f"Section: {esc(passage.section)}")
     meta.append(esc(passage.doc_type.capitalize()))

@@ -1,0 +1,221 @@
+"""follow(searcher, authority) -> each inspection's recommendations, traced to the plan and the next inspection.
+
+Ofsted told a council to improve X: what did the council promise (its improvement plan's actions and council
+papers after the report), and what did the next inspection say about X? Each recommendation ("What needs
+to improve" item) is compared, by meaning, with every passage of the same authority's later documents:
+- plan actions and council narrative dated from the report's year on;
+- findings, summaries and recommendations of the next Ofsted inspection.
+A later passage is linked only when its similarity clears a bar set on hand-labelled pairs (eval/FOLLOW.md);
+otherwise the chain says "not found in the later report". The outcome is read from what is linked:
+- "still weak" when the next report recommends the same again, or its linked findings read as weaknesses;
+- "improved" when its linked findings read as strengths (tone.py);
+- "not mentioned" when nothing in the next report clears the bar.
+No model call: recommendations, passages and sentences are compared by the vectors the build stored.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import tone
+from .passages import Passage, content_text
+
+LINK_BAR = 0.55  # passage or sentence similarity a later passage must reach to be linked (eval/FOLLOW.md)
+SAME_AGAIN = 0.75  # a later recommendation this close is the same recommendation made again
+ACTION_BAR = 0.50  # the bar for plan actions and council papers, which restate more loosely
+LATER_KINDS = ("finding", "summary", "recommendation")
+PLAN_KINDS = ("plan action", "council narrative", "text")
+PLAN_TYPES = ("improvement plan", "council report")
+OFSTED_TYPES = ("inspection report", "focused visit letter", "monitoring visit letter", "inspection letter",
+                "joint targeted area inspection")
+MAX_LINKS = 3
+
+
+@dataclass(frozen=True)
+class Link:
+    """A later passage on the recommendation's theme, with its closest sentence."""
+
+    passage: Passage
+    score: float  # the better of the passage's and its closest sentence's cosine with the recommendation
+    start: int  # the closest sentence's span in passage.text
+    end: int
+    tone: str | None  # strength | weakness | neutral for findings and summaries; None otherwise
+
+    @property
+    def sentence(self) -> str:
+        return self.passage.text[self.start:self.end]
+
+
+@dataclass(frozen=True)
+class Chain:
+    """One recommendation and what followed it."""
+
+    recommendation: Passage
+    actions: tuple[Link, ...]  # plan actions and council papers that answer it
+    later: tuple[Link, ...]  # the next inspection's passages on the same theme
+    outcome: str  # improved | still weak | not mentioned | no later inspection
+    later_report: dict | None  # the next inspection's document record
+    later_grade: str | None  # its grade for the recommendation's judgement (else overall)
+
+
+@dataclass(frozen=True)
+class Inspection:
+    """One Ofsted report of the authority (one per inspection: a copy of the same report is left out)."""
+
+    record: dict
+    chains: tuple[Chain, ...] = ()
+
+
+@dataclass(frozen=True)
+class Follow:
+    authority: str
+    timeline: tuple[dict, ...]  # every document of the authority, oldest first
+    inspections: tuple[Inspection, ...] = ()
+    outcomes: dict[str, int] = field(default_factory=dict)
+
+
+def reports(index, authority: str) -> list[dict]:
+    """The authority's Ofsted inspection reports, oldest first, one per inspection (the copy with pages kept)."""
+    chosen: dict[str, dict] = {}
+    for record in index.documents.values():
+        if record.get("authority") != authority or record.get("doc_type") != "inspection report":
+            continue
+        key = record.get("inspection_start") or record.get("date") or record["doc_id"]
+        old = chosen.get(key)
+        if old is None or (_has_pages(index, record) and not _has_pages(index, old)):
+            chosen[key] = record
+    return sorted(chosen.values(), key=lambda record: (record.get("date") or "", record["doc_id"]))
+
+
+def _has_pages(index, record: dict) -> bool:
+    return any(p.page is not None for p in index.passages if p.doc_id == record["doc_id"])
+
+
+def follow(searcher, authority: str, link_bar: float = LINK_BAR, action_bar: float = ACTION_BAR) -> Follow:
+    """Every inspection of `authority` with its recommendations' chains."""
+    index = searcher.index
+    timeline = sorted((r for r in index.documents.values() if r.get("authority") == authority),
+                      key=lambda record: (record.get("date") or "", record["doc_id"]))
+    inspections = reports(index, authority)
+    out, outcomes = [], Counter()
+    for number, report in enumerate(inspections):
+        later = inspections[number + 1] if number + 1 < len(inspections) else None
+        recommendations = [p for p in index.passages if p.doc_id == report["doc_id"] and p.kind == "recommendation"]
+        chains = []
+        for recommendation in recommendations:
+            chain = trace(searcher, recommendation, report, later, link_bar, action_bar)
+            outcomes[chain.outcome] += 1
+            chains.append(chain)
+        out.append(Inspection(report, tuple(chains)))
+    return Follow(authority, tuple(timeline), tuple(out), dict(outcomes))
+
+
+def candidates(searcher, recommendation: Passage, doc_ids: set[str], kinds: tuple[str, ...]
+               ) -> list[Link]:
+    """Passages of the given documents and kinds, scored against the recommendation, best first (no bar)."""
+    index = searcher.index
+    rows = np.array([row for row, p in enumerate(index.passages) if p.doc_id in doc_ids and p.kind in kinds],
+                    dtype=np.int64)
+    if not len(rows):
+        return []
+    query = np.asarray(index.vectors[index.row_of[recommendation.passage_id]], dtype=np.float32)
+    passage_scores = np.asarray(index.vectors[rows], dtype=np.float32) @ query
+    links = []
+    sentences = index.sentences
+    texts, vectors, places = [], [], []
+    for row, passage_score in zip(rows, passage_scores):
+        passage = index.passages[row]
+        spans, found = sentences.of(int(row)) if sentences is not None else ([], np.zeros((0, len(query))))
+        if len(spans):
+            scores = found @ query
+            best = int(np.argmax(scores))
+            start, end, sentence_score = spans[best][0], spans[best][1], float(scores[best])
+        else:
+            start, end, sentence_score = 0, len(passage.text), float(passage_score)
+        links.append([passage, max(float(passage_score), sentence_score), start, end, None])
+        if passage.kind in tone.KINDS and len(spans):
+            texts.append(passage.text[start:end])
+            vectors.append(found[best])
+            places.append(len(links) - 1)
+    if texts:
+        for place, said in zip(places, tone.label(texts, np.stack(vectors), index.manifest.get("sentence_model"))):
+            links[place][4] = said
+    links.sort(key=lambda link: -link[1])
+    return [Link(*link) for link in links]
+
+
+def trace(searcher, recommendation: Passage, report: dict, later: dict | None, link_bar: float = LINK_BAR,
+          action_bar: float = ACTION_BAR) -> Chain:
+    """The plan actions that answer one recommendation and what the next inspection said on its theme."""
+    index = searcher.index
+    authority, since = report.get("authority"), (report.get("date") or "")[:4]
+    until = (later.get("date") or "9999") if later else "9999"
+    plans = {doc_id for doc_id, r in index.documents.items() if r.get("authority") == authority
+             and r.get("doc_type") in PLAN_TYPES and since <= (r.get("date") or "") < until}
+    actions = tuple(link for link in candidates(searcher, recommendation, plans, PLAN_KINDS)
+                    if link.score >= action_bar)[:MAX_LINKS]
+    if later is None:
+        return Chain(recommendation, actions, (), "no later inspection", None, None)
+    found = candidates(searcher, recommendation, {later["doc_id"]}, LATER_KINDS)
+    linked = tuple(link for link in found if link.score >= link_bar)[:MAX_LINKS]
+    grades = later.get("grades") or {}
+    area = recommendation.judgement_area if recommendation.judgement_area in grades else "overall effectiveness"
+    return Chain(recommendation, actions, linked, outcome(linked), later, grades.get(area))
+
+
+def outcome(linked: tuple[Link, ...]) -> str:
+    """improved, still weak or not mentioned, from the later passages linked to a recommendation."""
+    if not linked:
+        return "not mentioned"
+    if any(link.passage.kind == "recommendation" and link.score >= SAME_AGAIN for link in linked):
+        return "still weak"
+    tones = Counter(link.tone for link in linked if link.tone in ("strength", "weakness"))
+    if not tones:
+        return "still weak" if any(link.passage.kind == "recommendation" for link in linked) else "not mentioned"
+    return "still weak" if tones["weakness"] >= tones["strength"] else "improved"
+
+
+def recommendation_text(passage: Passage) -> str:
+    """What the recommendation asks for, without its National Framework reference."""
+    return " ".join(content_text(passage).split())
+
+
+def on_theme(searcher, theme: str, filters=None, minimum: float = 0.45) -> list[Chain]:
+    """Across authorities: every recommendation on a theme (cosine with it at least `minimum`) that has a next
+    inspection, traced. For "of the recommendations about T, how many were still weak next time?"."""
+    from .query import Filters
+
+    index = searcher.index
+    filters = filters or Filters()
+    meaning = searcher.interpret(theme, filters)
+    mask = searcher.allowed_rows(replace_kinds(meaning.filters, ("recommendation",)))
+    rows = np.flatnonzero(mask) if mask is not None else np.arange(len(index.passages))
+    if not len(rows):
+        return []
+    query = searcher.embedder.encode([meaning.search_text])[0]
+    close = np.asarray(index.vectors[rows], dtype=np.float32) @ query
+    chosen = rows[close >= minimum]
+    by_report: dict[str, list[dict]] = {}
+    out = []
+    for row in chosen[np.argsort(-close[close >= minimum], kind="stable")]:
+        passage = index.passages[row]
+        authority = passage.authority or ""
+        if authority not in by_report:
+            by_report[authority] = reports(index, authority)
+        inspections = by_report[authority]
+        ids = [record["doc_id"] for record in inspections]
+        if passage.doc_id not in ids:  # a copy of a report the authority's list leaves out
+            continue
+        number = ids.index(passage.doc_id)
+        if number + 1 < len(inspections):
+            out.append(trace(searcher, passage, inspections[number], inspections[number + 1]))
+    return out
+
+
+def replace_kinds(filters, kinds: tuple[str, ...]):
+    from dataclasses import replace
+
+    return replace(filters, kinds=kinds)

@@ -1,0 +1,65 @@
+"""Draw recommendation -> later-passage pairs for hand-labelling (eval/follow_pairs.jsonl; see eval/FOLLOW.md).
+
+    HF_HUB_OFFLINE=1 .venv/bin/python scripts/follow_candidates.py --index /tmp/national > /tmp/pairs.jsonl
+
+For a fixed sample of authorities with two inspections in a row, every recommendation of the earlier report is
+paired with the later report's passages that score highest against it (the top --per-recommendation, no bar),
+so that a bar can be chosen on the labelled pairs and the links' precision and recall measured. Authorities
+are split dev / heldout half and half by a fixed seed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from indexer.embedding import load_embedder  # noqa: E402
+from indexer.following import LATER_KINDS, candidates, recommendation_text, reports  # noqa: E402
+from indexer.search import Searcher  # noqa: E402
+from indexer.settings import Settings  # noqa: E402
+from indexer.store import load_index  # noqa: E402
+
+ALWAYS = ("Oldham", "Tameside")  # the issue's two end-to-end chains
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--index", type=Path, required=True)
+    parser.add_argument("--authorities", type=int, default=22)
+    parser.add_argument("--per-recommendation", type=int, default=4)
+    parser.add_argument("--seed", type=int, default=20261201)
+    args = parser.parse_args()
+    settings = Settings.from_env(index=args.index)
+    searcher = Searcher(load_index(settings.index, settings), load_embedder(settings), settings)
+    index = searcher.index
+    names = sorted({r["authority"] for r in index.documents.values() if r.get("authority")})
+    eligible = [name for name in names if len(reports(index, name)) >= 2]
+    rng = random.Random(args.seed)
+    others = [name for name in eligible if name not in ALWAYS]
+    rng.shuffle(others)
+    chosen = list(ALWAYS) + others[:args.authorities - len(ALWAYS)]
+    heldout = set(chosen[len(ALWAYS):][::2]) | {"Tameside"}
+    for authority in chosen:
+        inspections = reports(index, authority)
+        earlier, later = inspections[-2], inspections[-1]
+        for recommendation in (p for p in index.passages if p.doc_id == earlier["doc_id"] and p.kind == "recommendation"):
+            for rank, link in enumerate(candidates(searcher, recommendation, {later["doc_id"]}, LATER_KINDS)
+                                        [:args.per_recommendation], start=1):
+                print(json.dumps({
+                    "authority": authority, "split": "heldout" if authority in heldout else "dev",
+                    "recommendation_id": recommendation.passage_id, "recommendation": recommendation_text(recommendation),
+                    "recommendation_citation": recommendation.citation, "later_report": later["doc_id"],
+                    "later_grades": later.get("grades") or {}, "rank": rank, "later_id": link.passage.passage_id,
+                    "later_kind": link.passage.kind, "later_sentence": link.sentence, "later_text": link.passage.text,
+                    "later_citation": link.passage.citation, "score": round(link.score, 4), "tone": link.tone,
+                }, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()

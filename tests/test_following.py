@@ -1,0 +1,170 @@
+"""What happened next: each recommendation traced to the council's plan and the next inspection."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from indexer import cli, embedding
+from indexer.building import build_index
+from indexer.embedding import HashingEmbedder
+from indexer.export import follow_csv, follow_markdown
+from indexer.following import follow, outcome, reports
+from indexer.search import Searcher
+from indexer.store import load_index
+
+from .conftest import SEED_CORPUS, SHARED_CORPUS, write_files
+
+REPORT = """Exampleton metropolitan borough
+
+Inspection of local authority children's social care services
+
+Inspection dates: {dates}
+
+Lead inspector: Jo Example
+
+Judgement\tGrade
+Overall effectiveness\t{grade}
+
+{summary}
+
+What needs to improve
+
+{needs}
+
+The experiences and progress of care leavers: {grade}
+
+31. {finding_one}
+
+32. {finding_two}
+"""
+EARLIER = REPORT.format(
+    dates="1 May 2019 to 12 May 2019", grade="Requires improvement to be good",
+    summary="Services for children in Exampleton require improvement.",
+    needs="- The quality of pathway plans for care leavers in Exampleton.\n"
+          "- Management oversight of casework for children in need in Exampleton.",
+    finding_one="Pathway plans for care leavers in Exampleton are not of good quality.",
+    finding_two="Management oversight of casework for children in need is not consistent.")
+LATER = REPORT.format(
+    dates="3 June 2023 to 14 June 2023", grade="Good",
+    summary="Services for children in Exampleton are good.",
+    needs="- Management oversight of casework for children in need in Exampleton.",
+    finding_one="Pathway plans for care leavers in Exampleton are now of good quality and are effective.",
+    finding_two="Management oversight of casework for children in need is not consistent in Exampleton.")
+PLAN = """Exampleton Council children's services improvement plan 2019
+
+Objective\tAction\tLead\tTimescale\tRAG
+Pathway plans\tImprove the quality of pathway plans for care leavers in Exampleton through audit\tHead of service\tMarch 2020\tGreen
+"""
+
+
+@pytest.fixture
+def searcher(tmp_path, settings):
+    corpus = write_files(tmp_path / "corpus", {
+        "exampleton-2019.txt": EARLIER, "exampleton-2023.txt": LATER, "exampleton-plan.txt": PLAN,
+        "metadata.csv": "file,authority,doc_type,date\nexampleton-plan.txt,Exampleton,improvement plan,2019\n"})
+    embedder = HashingEmbedder()
+    build_index([corpus], settings.index, embedder, settings, progress=False, log=lambda *_: None)
+    return Searcher(load_index(settings.index, settings), embedder, settings)
+
+
+def test_each_recommendation_is_traced_to_the_plan_and_the_next_inspection(searcher):
+    result = follow(searcher, "Exampleton", link_bar=0.5, action_bar=0.3)
+    assert [r["doc_id"] for r in reports(searcher.index, "Exampleton")] == ["exampleton-2019", "exampleton-2023"]
+    first, last = result.inspections
+    texts = [chain.recommendation.text for chain in first.chains]
+    assert texts == ["The quality of pathway plans for care leavers in Exampleton.",
+                     "Management oversight of casework for children in need in Exampleton."]
+    plans, oversight = first.chains
+    assert plans.actions and "pathway plans" in plans.actions[0].sentence
+    assert plans.actions[0].passage.doc_type == "improvement plan"
+    assert plans.later and plans.later[0].passage.doc_id == "exampleton-2023"
+    assert plans.outcome == "improved" and plans.later_grade == "good"
+    assert oversight.outcome == "still weak"  # recommended again
+    assert all(chain.outcome == "no later inspection" for chain in last.chains)
+    assert result.outcomes == {"improved": 1, "still weak": 1, "no later inspection": 1}
+
+
+def test_a_link_is_shown_only_above_the_bar(searcher):
+    chains = follow(searcher, "Exampleton", link_bar=1.01, action_bar=1.01).inspections[0].chains
+    assert all(chain.later == () and chain.outcome == "not mentioned" and chain.actions == () for chain in chains)
+    assert outcome(()) == "not mentioned"
+
+
+def test_the_briefing_exports_quote_and_cite_every_line(searcher):
+    result = follow(searcher, "Exampleton", link_bar=0.5, action_bar=0.3)
+    markdown = follow_markdown("Exampleton", result.inspections)
+    assert markdown.startswith("# Exampleton: recommendations and what followed")
+    assert "**improved**" in markdown and "**still weak**" in markdown
+    assert "Next inspection: none in the index yet." in markdown
+    assert "Management oversight" in follow_csv("Exampleton", result.inspections)
+
+
+def test_follow_on_the_command_line(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("INDEXER_MODEL", HashingEmbedder.name)
+    monkeypatch.setenv("INDEXER_INDEX", str(tmp_path / "index"))
+    monkeypatch.setattr(embedding, "load_embedder", lambda settings=None: HashingEmbedder())
+    corpus = write_files(tmp_path / "corpus", {"exampleton-2019.txt": EARLIER, "exampleton-2023.txt": LATER})
+    assert cli.main(["build", "--corpus", str(corpus), "--quiet"]) == 0
+    capsys.readouterr()
+    assert cli.main(["follow", "Exampleton", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert [i["doc_id"] for i in result["inspections"]] == ["exampleton-2019", "exampleton-2023"]
+    assert result["inspections"][0]["recommendations"][0]["next_inspection"] == "exampleton-2023"
+    assert cli.main(["follow", "Exampletn"]) == 2
+    assert "did you mean 'Exampleton'" in capsys.readouterr().err
+
+
+# ---- end to end with the real model: the issue's two chains ---------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def chains_index(tmp_path_factory, real_embedder):
+    source = SHARED_CORPUS / "ofsted-ilacs"
+    wanted = ("tameside-2016-12-09", "tameside-2019-07-01", "tameside-2024-02-13", "oldham-2024-07-12")
+    if not all((source / f"{name}.pdf").is_file() for name in wanted):
+        pytest.skip(f"needs the ILACS reports in {source}")
+    from indexer.settings import Settings
+
+    folder = tmp_path_factory.mktemp("chains")
+    pdfs = folder / "pdfs"
+    pdfs.mkdir()
+    for name in wanted:
+        (pdfs / f"{name}.pdf").symlink_to(source / f"{name}.pdf")
+    os.environ["INDEXER_FOLLOW_LINKS"] = "1"
+    try:
+        settings = Settings.from_env(index=folder / "index")
+        build_index([SEED_CORPUS, pdfs], settings.index, real_embedder, settings, progress=False, log=lambda *_: None)
+    finally:
+        del os.environ["INDEXER_FOLLOW_LINKS"]
+    return Searcher(load_index(settings.index, settings), real_embedder, settings)
+
+
+@pytest.mark.model
+def test_oldham_2019_recommendations_lead_to_its_plan_and_the_2024_report(chains_index):
+    result = follow(chains_index, "Oldham")
+    by_date = {inspection.record.get("date", "")[:4]: inspection for inspection in result.inspections}
+    chains = by_date["2019"].chains
+    assert len(chains) == 7
+    assert all(chain.later_report["doc_id"] == "oldham-2024-07-12" and chain.later_grade for chain in chains)
+    assert sum(bool(chain.actions) for chain in chains) >= 3  # the 2019-2021 plan answers most of them
+    assert any(link.passage.doc_id.startswith("oldham-2019-improvement-plan") for c in chains for link in c.actions)
+    linked = [link for chain in chains for link in chain.later]
+    assert linked and all(link.passage.page is not None and link.passage.citation.endswith(f"p. {link.passage.page}")
+                          or "pp." in link.passage.citation for link in linked)
+
+
+@pytest.mark.model
+def test_tameside_2016_to_2019_to_2024(chains_index):
+    result = follow(chains_index, "Tameside")
+    dates = [inspection.record["date"][:4] for inspection in result.inspections]
+    assert dates == ["2016", "2019", "2023"]
+    first, second, _ = result.inspections
+    assert all(chain.later_report["doc_id"] == "tameside-2019-07-01" for chain in first.chains)
+    assert all(chain.later_report["doc_id"] == "tameside-2024-02-13" for chain in second.chains)
+    assert {chain.later_grade for chain in second.chains} <= {"inadequate", "requires improvement"}
+    outcomes = {chain.outcome for chain in second.chains}
+    assert "still weak" in outcomes  # judged inadequate again in 2023

@@ -1,0 +1,128 @@
+"""Authority: its inspections, plans and papers on a timeline, and each recommendation traced to what followed."""
+
+from collections import Counter
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from indexer.export import follow_csv, follow_markdown, safe_cell
+from indexer.following import follow, on_theme, recommendation_text
+from indexer.passages import format_date
+from ui import core
+
+OUTCOME_COLOURS = {"improved": "#1b7837", "still weak": "#b2182b", "not mentioned": "#9e9e9e"}
+HOW = """Each recommendation ("What needs to improve") is compared by meaning with every passage of the
+authority's later documents: its improvement plans and council papers from the report's year on, and the
+next Ofsted inspection. A later passage is shown only when it is close enough to the recommendation (a
+bar set on hand-labelled pairs, eval/FOLLOW.md); otherwise the chain says **not found in the later
+report**. The outcome: **still weak** when the next report recommends the same again or its linked findings
+read as weaknesses, **improved** when they read as strengths, **not mentioned** when nothing clears the bar.
+Every line shown is a quotation with its citation; the outcome is the tool's reading — check the quotes."""
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _follow(_searcher, build: str, authority: str):
+    return follow(_searcher, authority)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def _on_theme(_searcher, build: str, theme: str, filters_key: str, _filters):
+    return on_theme(_searcher, theme, _filters)
+
+
+def timeline_chart(timeline) -> alt.Chart:
+    frame = pd.DataFrame([{"date": record.get("date") or "", "type": record["doc_type"],
+                           "grade": (record.get("grades") or {}).get("overall effectiveness", "not graded"),
+                           "title": record["title"]} for record in timeline if record.get("date")])
+    frame["date"] = pd.to_datetime(frame["date"].str.pad(10, "right", "-").str.replace("--", "-01", regex=False)
+                                   .str.replace(r"-+$", "", regex=True), errors="coerce", format="mixed")
+    return alt.Chart(frame.dropna(subset=["date"])).mark_point(size=160, filled=True).encode(
+        x=alt.X("date:T", title=None), y=alt.Y("type:N", title=None),
+        color=alt.Color("grade:N", title="Overall effectiveness"),
+        tooltip=["title:N", alt.Tooltip("date:T", format="%b %Y"), "grade:N"]).properties(height=160)
+
+
+def link_html(link) -> str:
+    tone = f'<span class="tone {core.esc(link.tone)}">{core.esc(link.tone)}</span> ' if link.tone else ""
+    return (f'<li>{tone}<q>{core.esc(" ".join(link.sentence.split()))}</q> '
+            f'<span class="src">— {core.esc(link.passage.citation)}</span></li>')
+
+
+searcher = core.open_searcher()
+index = searcher.index
+names = sorted({r["authority"] for r in index.documents.values() if r.get("authority")})
+core.init_from_url("name", "", ["", *names])
+core.init_from_url("rtheme", "")
+st.title("An authority's recommendations, and what followed")
+st.selectbox("Authority", ["", *names], key="name", format_func=lambda name: name or "Choose an authority")
+with st.expander("How a recommendation is traced", icon=":material/help:"):
+    st.markdown(HOW)
+authority = st.session_state["name"]
+if authority:
+    result, seconds = core.timed(_follow, searcher, str(index.folder), authority)
+    st.altair_chart(timeline_chart(result.timeline), width="stretch")
+    counts = Counter(chain.outcome for inspection in result.inspections for chain in inspection.chains)
+    st.caption(f"{len(result.timeline)} documents, {len(result.inspections)} inspections; recommendations: "
+               + (", ".join(f"{n} {name}" for name, n in counts.most_common()) or "none") + f" ({seconds:.2f} s).")
+    one, two = st.columns(2)
+    one.download_button("Download the briefing (Markdown, with citations)",
+                        follow_markdown(authority, result.inspections).encode(), file_name=f"{authority}-follow.md",
+                        mime="text/markdown", on_click="ignore", icon=":material/download:")
+    two.download_button("Download the chains (CSV)", follow_csv(authority, result.inspections).encode("utf-8-sig"),
+                        file_name=f"{authority}-follow.csv", mime="text/csv", on_click="ignore",
+                        icon=":material/download:")
+    for inspection in reversed(result.inspections):
+        record = inspection.record
+        grade = (record.get("grades") or {}).get("overall effectiveness")
+        st.subheader(f"Inspection of {format_date(record.get('date'))}" + (f" ({grade})" if grade else "")
+                     + f": {len(inspection.chains)} recommendations", anchor=False)
+        for number, chain in enumerate(inspection.chains, start=1):
+            text = recommendation_text(chain.recommendation)
+            short = text if len(text) < 110 else text[:107] + "…"
+            with st.expander(f"{number}. {short} — {chain.outcome}"):
+                parts = [f'<p><q>{core.esc(text)}</q> <span class="src">— {core.esc(chain.recommendation.citation)}'
+                         f'</span></p>']
+                parts.append("<p><b>What the council planned</b></p><ul>"
+                             + ("".join(link_html(link) for link in chain.actions)
+                                or "<li>No plan action or council paper on this found.</li>") + "</ul>")
+                if chain.later_report is None:
+                    parts.append("<p><b>Next inspection:</b> none in the index yet.</p>")
+                else:
+                    later = chain.later_report
+                    parts.append(f"<p><b>Next inspection ({core.esc(format_date(later.get('date')))}"
+                                 f"{', ' + core.esc(chain.later_grade) if chain.later_grade else ''}): "
+                                 f"{core.esc(chain.outcome)}</b></p><ul>"
+                                 + ("".join(link_html(link) for link in chain.later)
+                                    or "<li>Not found in the later report.</li>") + "</ul>")
+                st.html("".join(parts))
+else:
+    st.info("Choose an authority to see its inspections, plans and council papers on a timeline, then each "
+            "recommendation with the plan actions that answer it and what the next inspection said.")
+
+st.divider()
+st.subheader("Across authorities: what happened to recommendations on a theme", anchor=False)
+with st.form("theme", border=False):
+    st.text_input("Theme", key="rtheme", placeholder="e.g. pathway plans, management oversight, IRO challenge")
+    st.form_submit_button("Trace", icon=":material/timeline:")
+core.write_url({"name": "", "rtheme": ""})
+theme = st.session_state["rtheme"].strip()
+if theme:
+    filters = core.current_filters(searcher)
+    chains, seconds = core.timed(_on_theme, searcher, str(index.folder), theme, repr(filters), filters)
+    if not chains:
+        st.info("No recommendation on this theme has a later inspection in the index (within the sidebar filters).")
+    else:
+        frame = pd.DataFrame([{"authority": c.recommendation.authority, "next grade": c.later_grade or "unknown",
+                               "outcome": c.outcome} for c in chains])
+        st.caption(f"{len(chains)} recommendations on “{core.md(theme)}” with a later inspection, from "
+                   f"{frame['authority'].nunique()} authorities ({seconds:.2f} s).")
+        st.altair_chart(alt.Chart(frame).mark_bar().encode(
+            x=alt.X("next grade:N", title="Grade at the next inspection"), y=alt.Y("count():Q", title="Recommendations"),
+            color=alt.Color("outcome:N", scale=alt.Scale(domain=list(OUTCOME_COLOURS),
+                                                         range=list(OUTCOME_COLOURS.values())))
+        ).properties(height=240), width="stretch")
+        table = (frame.groupby(["authority", "outcome"]).size().unstack(fill_value=0).reset_index()
+                 .rename(columns={"authority": "Authority"}))
+        table["Authority"] = table["Authority"].map(safe_cell)
+        st.dataframe(table, hide_index=True, width="stretch")
