@@ -190,6 +190,12 @@ class MilvusRetriever:
             kept.update(values)
         return [kept[row] for row in rows]
 
+    def sentence_arrays(self, rows: np.ndarray):
+        from .store import SentenceVectors
+
+        return SentenceVectors.from_lists(*zip(*self.sentence_vectors(np.asarray(rows).tolist())) if len(rows)
+                                          else ([], []), self.dimensions)
+
     def best_sentences(self, rows: np.ndarray, vector: np.ndarray) -> np.ndarray | None:
         if self.sentence_collection is None:
             return None

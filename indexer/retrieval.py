@@ -20,7 +20,7 @@ from . import ranking
 from .query import Filters
 
 if TYPE_CHECKING:
-    from .store import Index
+    from .store import Index, SentenceVectors
 
 Spans = list[tuple[int, int]]
 
@@ -50,6 +50,10 @@ class Retriever(Protocol):
 
     def sentence_vectors(self, rows: list[int]) -> list[tuple[Spans, np.ndarray]]:
         """Each row's sentences: their spans in its text and their vectors (float32)."""
+
+    def sentence_arrays(self, rows: np.ndarray) -> "SentenceVectors":
+        """The same, flat: row i of `rows` has sentences offsets[i]:offsets[i + 1] of the spans and vectors
+        returned (for code that scores many passages' sentences at once)."""
 
     def best_sentences(self, rows: np.ndarray, vector: np.ndarray) -> np.ndarray | None:
         """Each row's best sentence similarity to the vector (-1 without sentences); None when none has any."""
@@ -119,6 +123,22 @@ class FilesRetriever:
 
     def sentence_vectors(self, rows: list[int]) -> list[tuple[Spans, np.ndarray]]:
         return [self.index.sentences.of(row) for row in rows]
+
+    def sentence_arrays(self, rows: np.ndarray) -> "SentenceVectors":
+        """Read from the mapped file in row order."""
+        from .store import SentenceVectors
+
+        stored = self.index.sentences
+        offsets = np.asarray(stored.offsets)
+        rows = np.asarray(rows, dtype=np.int64)
+        starts, counts = offsets[rows], offsets[rows + 1] - offsets[rows]
+        picked = (np.repeat(starts - np.concatenate([[0], np.cumsum(counts)[:-1]]), counts)
+                  + np.arange(int(counts.sum()))).astype(np.int64)
+        order = np.argsort(picked, kind="stable")
+        vectors = np.empty((len(picked), stored.vectors.shape[1]), dtype=np.float32)
+        vectors[order] = np.asarray(stored.vectors[picked[order]], dtype=np.float32)
+        return SentenceVectors(np.concatenate([[0], np.cumsum(counts)]).astype(np.int64),
+                               np.asarray(stored.spans[picked], dtype=np.int32).reshape(-1, 2), vectors)
 
     def best_sentences(self, rows: np.ndarray, vector: np.ndarray) -> np.ndarray | None:
         """Vectorised over the mapped file: one read in row order, one product, a maximum per passage."""

@@ -148,12 +148,14 @@ class Searcher:
         The sentence's stored vector is read when its span is one the build embedded, so labelling costs a
         dot product; otherwise the word-cue rule decides (tone.label)."""
         texts, vectors, places = [], [], []
-        stored = self.index.sentences
-        for number, hit in enumerate(hits):
+        rows = [self.index.row_of.get(hit.passage.passage_id) if hit.passage.kind in tone.KINDS else None
+                for hit in hits]
+        known = [row for row in rows if row is not None] if self.retriever.has_sentences else []
+        stored = dict(zip(known, self.retriever.sentence_vectors(known))) if known else {}
+        for number, (hit, row) in enumerate(zip(hits, rows)):
             if hit.passage.kind not in tone.KINDS:
                 continue
-            row = self.index.row_of.get(hit.passage.passage_id)
-            spans, found = stored.of(row) if stored is not None and row is not None else ([], None)
+            spans, found = stored.get(row, ([], None))
             by_span = dict(zip(spans, range(len(spans))))
             for position, span in enumerate(hit.highlights):
                 at = by_span.get(tuple(span))

@@ -96,6 +96,26 @@ def test_a_milvus_lite_index_gives_the_files_index_answers(corpus, lite, setting
     assert milvus.highlight("pathway plans", hits) == files.highlight("pathway plans", hits)
 
 
+def test_compare_follow_and_tones_give_the_files_index_answers(corpus, lite, settings):
+    from indexer import comparing, following
+
+    write_files(corpus, {"tameside-report.txt": "What needs to improve\n\n- Pathway plans for care leavers in "
+                                                "Tameside are up to date and reviewed.\n\n"
+                                                + FILES["tameside-report.txt"]})
+    build(corpus, settings)
+    build(corpus, lite)
+    files, milvus = (Searcher(open_store(s).load(), HashingEmbedder(), s) for s in (settings, lite))
+    for question in ("pathway plans for care leavers", "IRO challenge across authorities judged good"):
+        theirs = comparing.compare(files, question, minimum=0.1)
+        assert theirs.evidence and comparing.compare(milvus, question, minimum=0.1) == theirs
+    for authority in ("Oldham", "Tameside"):
+        assert following.follow(milvus, authority) == following.follow(files, authority)
+    chains = following.on_theme(files, "pathway plans", minimum=0.1)
+    assert chains and chains[0].later and following.on_theme(milvus, "pathway plans", minimum=0.1) == chains
+    tones = [hit.tones for hit in files.search("foster carers are well trained", 5)]
+    assert any(tones) and [hit.tones for hit in milvus.search("foster carers are well trained", 5)] == tones
+
+
 def test_each_channel_returns_what_faiss_and_bm25s_return(corpus, lite, settings):
     build(corpus, settings)
     build(corpus, lite)
@@ -116,6 +136,9 @@ def test_each_channel_returns_what_faiss_and_bm25s_return(corpus, lite, settings
     for (spans, vectors), (their_spans, their_vectors) in zip(milvus.sentence_vectors([3, 0]),
                                                               files.sentence_vectors([3, 0])):
         assert spans == their_spans and np.array_equal(vectors, their_vectors)
+    mine, theirs = milvus.sentence_arrays(np.array([3, 0, 7])), files.sentence_arrays(np.array([3, 0, 7]))
+    assert np.array_equal(mine.offsets, theirs.offsets) and np.array_equal(mine.spans, theirs.spans)
+    assert np.array_equal(np.asarray(mine.vectors, np.float32), theirs.vectors)
 
 
 def test_filter_expressions_allow_the_rows_the_masks_allow(corpus, lite):
