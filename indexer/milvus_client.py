@@ -121,6 +121,23 @@ def ensure_loaded(client, settings: Settings, name: str) -> None:
         _LOADED.add(key)
 
 
+def call(settings: Settings, doing: str, method: str, collection: str, **arguments):
+    """One search or query on a collection, loaded first, with errors said as IndexerErrors. A collection the
+    server has forgotten it loaded (Milvus Lite after a restart) is loaded again and the call made once more."""
+    client = connect(settings)
+    arguments.setdefault("timeout", settings.milvus_timeout)
+    with answering(settings, doing):
+        ensure_loaded(client, settings, collection)
+        try:
+            return getattr(client, method)(collection, **arguments)
+        except Exception as error:  # noqa: BLE001 (pymilvus's own; anything else is raised as it is)
+            if "released" not in str(error).lower() and "not loaded" not in str(error).lower():
+                raise
+            forget_loaded(settings, collection)
+            ensure_loaded(client, settings, collection)
+            return getattr(client, method)(collection, **arguments)
+
+
 def quoted(value: str) -> str:
     """A string literal of Milvus's filter language."""
     escaped = (value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r")
@@ -135,13 +152,15 @@ class LiteServer:
     """`milvus-lite server` on a free port of 127.0.0.1 over a data folder, for tests, benchmarks and trying the
     server mode on one machine (it is Milvus Lite: one machine, no authentication; a region runs Milvus itself)."""
 
-    def __init__(self, folder, log=None):
+    def __init__(self, folder, log=None, port: int | None = None):
         import subprocess
         import sys
 
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = probe.getsockname()[1]
+        if port is None:
+            with socket.socket() as probe:
+                probe.bind(("127.0.0.1", 0))
+                port = probe.getsockname()[1]
+        self.port = port
         self.uri = f"http://127.0.0.1:{self.port}"
         self.process = subprocess.Popen([sys.executable, "-m", "milvus_lite", "server", "--data-dir", str(folder),
                                          "--host", "127.0.0.1", "--port", str(self.port)],

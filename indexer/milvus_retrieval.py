@@ -16,8 +16,7 @@ from collections import OrderedDict
 import numpy as np
 
 from . import ranking
-from .errors import IndexerError
-from .milvus_client import answering, connect, ensure_loaded, forget_loaded, quoted
+from .milvus_client import call, quoted
 from .milvus_store import BM25, META, SENTENCES
 from .query import Filters
 from .settings import Settings
@@ -101,21 +100,7 @@ class MilvusRetriever:
         return self.sentence_collection is not None
 
     def _call(self, doing: str, method: str, collection: str, **arguments):
-        """One client call, with errors said as IndexerErrors; a collection the server has forgotten it loaded
-        (Milvus Lite after a restart) is loaded again and the call repeated once."""
-        client = connect(self.settings)
-        arguments.setdefault("timeout", self.settings.milvus_timeout)
-        with answering(self.settings, doing):
-            try:
-                return getattr(client, method)(collection, **arguments)
-            except IndexerError:
-                raise
-            except Exception as error:  # noqa: BLE001
-                if "load" not in str(error).lower() and "released" not in str(error).lower():
-                    raise
-                forget_loaded(self.settings, collection)
-                ensure_loaded(client, self.settings, collection)
-                return getattr(client, method)(collection, **arguments)
+        return call(self.settings, doing, method, collection, **arguments)
 
     def _search(self, collection: str, data, field: str, k: int, expression: str, params: dict) -> list:
         if k <= 0:

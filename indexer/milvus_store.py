@@ -31,7 +31,7 @@ from dataclasses import asdict
 import numpy as np
 
 from .errors import IndexCorruptError, IndexerError, IndexMissingError, SearchUnavailableError
-from .milvus_client import answering, connect, ensure_loaded, forget_loaded, quoted
+from .milvus_client import answering, call, connect, ensure_loaded, forget_loaded, quoted
 from .passages import Passage
 from .settings import FORMAT_VERSION, Settings
 from .store import Contents, Index, SentenceVectors, _whole, check_compatible, lexical_tokens
@@ -94,11 +94,8 @@ class MilvusStore:
 
     def _meta(self, name: str, key: str):
         """One JSON value of a build's meta collection, or None when it has none."""
-        client = self._client()
-        with self._calls(f"reading the index's {key}"):
-            ensure_loaded(client, self.settings, name + META)
-            rows = client.query(name + META, filter=f"name == {quoted(key)}", output_fields=["part", "value"],
-                                limit=16384, timeout=self.settings.milvus_timeout)
+        rows = call(self.settings, f"reading the index's {key}", "query", name + META,
+                    filter=f"name == {quoted(key)}", output_fields=["part", "value"], limit=16384)
         if not rows:
             return None
         try:
@@ -116,10 +113,8 @@ class MilvusStore:
         return manifest
 
     def _count(self, name: str) -> int:
-        client = self._client()
-        ensure_loaded(client, self.settings, name)
-        rows = client.query(name, filter="", output_fields=["count(*)"], consistency_level="Strong",
-                            timeout=self.settings.milvus_timeout)
+        rows = call(self.settings, "counting rows", "query", name, filter="", output_fields=["count(*)"],
+                    consistency_level="Strong")
         return int(rows[0]["count(*)"])
 
     def check(self) -> dict:
@@ -151,12 +146,10 @@ class MilvusStore:
 
     def _rows(self, collection: str, fields: list[str], total: int, key: str = "row"):
         """Every row of a collection whose primary key counts 0..total-1, in order, a page at a time."""
-        client = self._client()
-        ensure_loaded(client, self.settings, collection)
         for low in range(0, total, PAGE):
             high = min(total, low + PAGE)
-            page = client.query(collection, filter=f"{key} >= {low} and {key} < {high}", output_fields=fields,
-                                limit=high - low, timeout=self.settings.milvus_timeout)
+            page = call(self.settings, "reading the index", "query", collection,
+                        filter=f"{key} >= {low} and {key} < {high}", output_fields=fields, limit=high - low)
             if len(page) != high - low:
                 raise self._corrupt(f"{collection} lacks rows between {low} and {high}")
             yield from sorted(page, key=lambda row: row[key])

@@ -405,3 +405,17 @@ def test_a_server_stopped_mid_search_is_said_plainly_in_searches_the_cli_and_the
     at = AppTest.from_file(str(PROJECT_ROOT / "app.py"), default_timeout=60).run()
     assert not at.exception
     assert at.error[0].value.startswith("The search service is unavailable, so nothing can be searched just now")
+
+    again = milvus_client.LiteServer(tmp_path / "milvus-data", port=server.port)  # back: the same searcher answers
+    try:
+        deadline = time.monotonic() + 20
+        while True:  # once pymilvus has reconnected (it backs off for a moment after a failure)
+            try:
+                assert searcher.search("pathway plans", 3) and open_store(settings).load().passages
+                break
+            except SearchUnavailableError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.5)
+    finally:
+        again.stop()
