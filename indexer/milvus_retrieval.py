@@ -2,9 +2,10 @@
 
 Each channel is one Milvus search with the filters as a boolean expression (filter_expression): dense top-k on the
 passage vectors, BM25 top-k on the passages' words, top-k on the sentence vectors. Fusion needs every feature of
-every candidate, so the candidates' stored vectors are read back (passage_vectors, sentence_vectors) and their
-BM25 scores asked for in one more search restricted to them (lexical_scores): the features are then the same
-numbers the files index gives, and the project's ranking runs on them unchanged.
+every candidate, so the candidates' stored vectors are read back (passage_vectors, sentence_vectors, kept for
+the next searches) and the BM25 scores of those the lexical list lacks asked for in one more search restricted to
+them (lexical_scores): the features are then the same numbers the files index gives, and the project's ranking
+runs on them unchanged.
 """
 
 from __future__ import annotations
@@ -105,6 +106,8 @@ class MilvusRetriever:
     def _search(self, collection: str, data, field: str, k: int, expression: str, params: dict) -> list:
         if k <= 0:
             return []
+        if "ef" in params.get("params", {}):  # HNSW looks at no fewer candidates than it returns
+            params = {**params, "params": {**params["params"], "ef": max(params["params"]["ef"], k)}}
         found = self._call("searching", "search", collection, data=data, anns_field=field, limit=min(k, 16384),
                            filter=expression, output_fields=["row"], search_params=params)
         return list(found[0]) if found else []

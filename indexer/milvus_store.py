@@ -410,7 +410,9 @@ def _passage_row(row: int, passage: Passage, key: str, words: list[str], vector:
     if len(record) > TEXT_LIMIT:
         raise IndexerError(f"passage {passage.passage_id} is {len(record)} characters as JSON, more than Milvus "
                            f"stores in a field ({TEXT_LIMIT}); lower INDEXER_MAX_PASSAGE_TOKENS")
-    lexical = " ".join(words)[:TEXT_LIMIT].rsplit(" ", 1)[0] if len(" ".join(words)) > TEXT_LIMIT else " ".join(words)
+    lexical = " ".join(words)
+    if len(lexical) > TEXT_LIMIT:  # (not at 200 word pieces a passage): cut at a word
+        lexical = lexical[:TEXT_LIMIT].rsplit(" ", 1)[0]
     return {"row": row, "passage_id": passage.passage_id, **_filter_fields(passage), "embed_key": key,
             "record": record, "lexical": lexical, "vector": vector}
 
