@@ -25,6 +25,7 @@ navigation = st.navigation([
 ], position="top")
 st.html(core.CSS)
 searcher = core.open_searcher()  # says how to build the index and stops when there is none
-core.sidebar_filters(searcher)
-core.show_stale_warning(searcher)
-navigation.run()
+with core.service_errors():  # a Milvus server that stops answering is said in words, not a traceback
+    core.sidebar_filters(searcher)
+    core.show_stale_warning(searcher)
+    navigation.run()

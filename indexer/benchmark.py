@@ -63,6 +63,9 @@ def parser() -> argparse.ArgumentParser:
 def run(args) -> int:
     """The `bench` command."""
     options = parser().parse_args([option for option in (args.options or []) if option != "--"])
+    if os.environ.pop("INDEXER_MILVUS_URI", None):  # these sections build and measure indexes of their own
+        say("INDEXER_MILVUS_URI is set: these sections build and measure files indexes in the work folder; "
+            "benchmarks/backends.py measures Milvus beside them")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("INDEXER_FOLLOW_LINKS", "1")  # the benchmark builds from folders of links to the reports
     warnings.filterwarnings("ignore")

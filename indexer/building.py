@@ -22,7 +22,7 @@ import numpy as np
 
 from .answers import sentence_spans
 from .embedding import Embedder, sentence_embedder, sentence_model
-from .errors import DocumentError, IndexerError, IndexMissingError
+from .errors import DocumentError, IndexerError, IndexMissingError, SearchUnavailableError
 from .metadata import METADATA_FILE, describe_document, read_metadata_file
 from .passages import Passage, embedding_text, lexical_text
 from . import reading
@@ -30,7 +30,7 @@ from .reading import SUPPORTED_SUFFIXES, file_checksum, printable, read_document
 from .settings import FORMAT_VERSION, READER_VERSION, Settings
 from .splitting import split_passages
 from .locking import build_lock  # noqa: F401  (the CLI takes it from here)
-from .store import SentenceVectors, check_index, current_build, read_manifest, write_index
+from .store import SentenceVectors, open_store
 
 IGNORED_NAMES = {METADATA_FILE, "README.md", "readme.md", ".gitkeep", ".DS_Store"}
 PARALLEL_READING_FROM = 8  # files to read before a second process pays for its start-up
@@ -49,7 +49,7 @@ class BuildReport:
     reused: int = 0  # passages whose vectors were reused
     sentences_embedded: int = 0  # sentences embedded (besides passages that are one sentence)
     seconds: float = 0.0
-    build: Path | None = None
+    build: Path | str | None = None  # the build folder, or the Milvus collection
 
     @property
     def passages(self) -> int:
@@ -143,10 +143,13 @@ def _unusable(path: Path, root: Path, follow: bool) -> str | None:
     return f"a link to {printable(str(target.relative_to(root)))}, which is indexed under its own name"
 
 
-def plan_from_manifest(folders: list[Path] | None, index_folder: Path, default: Path) -> Plan:
+def plan_from_manifest(folders: list[Path] | None, index_folder: Path, default: Path,
+                       settings: Settings | None = None) -> Plan:
     """The plan of the current index, for the given folders (or the index's own, or the default)."""
     try:
-        manifest = read_manifest(index_folder)
+        manifest = open_store(settings or Settings.from_env(), index_folder).read_manifest()
+    except SearchUnavailableError:
+        raise
     except IndexerError:
         manifest = {}
     indexed_folders = [Path(folder) for folder in manifest.get("corpus", [])]
@@ -173,11 +176,18 @@ def _metadata_checksums(folders) -> dict[str, str]:
 
 
 def stale_reasons(folders: list[Path], index_folder: Path, settings: Settings) -> list[str]:
-    """Why the index does not match the corpus and settings; empty when it is up to date."""
+    """Why the index does not match the corpus and settings; empty when it is up to date.
+
+    A search service that does not answer (SearchUnavailableError) is raised, not called a reason: the index
+    may well be up to date.
+    """
+    store = open_store(settings, index_folder)
     try:
-        manifest = read_manifest(index_folder)
+        manifest = store.read_manifest()
     except IndexMissingError:
-        return [f"no index in {index_folder}"]
+        return [f"no index in {store.where}"]
+    except SearchUnavailableError:
+        raise
     except IndexerError as error:  # a damaged manifest: the index must be built again
         return [str(error)]
     reasons = []
@@ -189,7 +199,7 @@ def stale_reasons(folders: list[Path], index_folder: Path, settings: Settings) -
     if manifest.get("corpus") != [str(Path(folder).resolve()) for folder in folders]:
         reasons.append("built from other corpus folders")
         return reasons
-    plan = plan_from_manifest(folders, index_folder, folders[0])
+    plan = plan_from_manifest(folders, index_folder, folders[0], settings)
     indexed, unread = manifest.get("files", {}), manifest.get("unread", {})
     # Files the build never reads (another type, a link out of the folder) cannot make the index stale.
     present = {str(path.resolve()): path for path in plan.files() if path.suffix.lower() in SUPPORTED_SUFFIXES}
@@ -202,7 +212,9 @@ def stale_reasons(folders: list[Path], index_folder: Path, settings: Settings) -
         if was is not None and was != "" and file_checksum(present[name]) != was:
             reasons.append(f"changed file {name}")
     try:
-        check_index(index_folder)
+        store.check()
+    except SearchUnavailableError:
+        raise
     except IndexerError as error:
         reasons.insert(0, str(error))
     if manifest.get("metadata_files", {}) != _metadata_checksums(folders):
@@ -233,46 +245,35 @@ class _Previous:
     vectors: dict[str, np.ndarray]  # embed key -> vector, of passages and of their sentences
 
 
-def _previous_build(index_folder: Path, model: str, max_tokens: int, sentence_model: str) -> _Previous:
+def _previous_build(store, model: str, max_tokens: int, sentence_model: str) -> _Previous:
     empty = _Previous({}, {}, {})
-    build = current_build(index_folder)
-    if build is None:
-        return empty
     try:
-        manifest = json.loads((build / "manifest.json").read_text(encoding="utf-8"))
-        if (manifest.get("model"), manifest.get("format_version"), manifest.get("max_passage_tokens")) != (
-                model, FORMAT_VERSION, max_tokens):
-            return empty
-        with open(build / "documents.jsonl", encoding="utf-8") as handle:
-            records = [json.loads(line) for line in handle]
-        passages: dict[str, list[Passage]] = {}
-        in_order: list[Passage] = []  # row i of the vectors
-        with open(build / "passages.jsonl", encoding="utf-8") as handle:
-            for line in handle:
-                passage = Passage(**json.loads(line))
-                passages.setdefault(passage.doc_id, []).append(passage)
-                in_order.append(passage)
-        keys = json.loads((build / "embed_keys.json").read_text(encoding="utf-8"))
-        vectors = np.load(build / "vectors.npy")
-        if not len(keys) == len(vectors) == len(in_order) == manifest.get("passages"):
-            return empty  # a damaged build: its rows cannot be matched to their texts
-        sentences = SentenceVectors.load(build / "sentences")
-        if sentences is not None and not (len(sentences.offsets) == len(in_order) + 1
-                                          and len(sentences.vectors) == len(sentences.spans) == sentences.offsets[-1]):
-            sentences = None
-        known: dict[str, np.ndarray] = {}
-        if sentences is not None and manifest.get("sentence_model") == sentence_model:
-            # sentence keys are made again from the passage texts and spans
-            for row, passage in enumerate(in_order):
-                spans, sentence_vectors = sentences.of(row)
-                for (start, end), vector in zip(spans, sentence_vectors):
-                    known[embed_key(sentence_model, passage.text[start:end])] = vector
-        known.update(zip(keys, vectors))
-    except (OSError, ValueError, TypeError, IndexError, KeyError, EOFError):
-        return empty  # an unreadable build lends nothing; the new one is made from scratch
-    if manifest.get("reader_version") != READER_VERSION:
+        manifest = store.read_manifest()
+    except SearchUnavailableError:
+        raise
+    except IndexerError:
+        return empty  # no index, or an unreadable one: it lends nothing, the new one is made from scratch
+    if (manifest.get("model"), manifest.get("format_version"), manifest.get("max_passage_tokens")) != (
+            model, FORMAT_VERSION, max_tokens):
+        return empty
+    contents = store.contents()
+    if contents is None:
+        return empty  # a damaged build: its rows cannot be matched to their texts
+    passages: dict[str, list[Passage]] = {}
+    for passage in contents.passages:
+        passages.setdefault(passage.doc_id, []).append(passage)
+    known: dict[str, np.ndarray] = {}
+    sentences = contents.sentences
+    if sentences is not None and contents.manifest.get("sentence_model") == sentence_model:
+        # sentence keys are made again from the passage texts and spans
+        for row, passage in enumerate(contents.passages):
+            spans, sentence_vectors = sentences.of(row)
+            for (start, end), vector in zip(spans, sentence_vectors):
+                known[embed_key(sentence_model, passage.text[start:end])] = vector
+    known.update(zip(contents.embed_keys, contents.vectors))
+    if contents.manifest.get("reader_version") != READER_VERSION:
         return _Previous({}, {}, known)  # files are read and split again; their vectors are still reused by text
-    return _Previous({str(Path(r["path"]).resolve()): r for r in records}, passages, known)
+    return _Previous({str(Path(r["path"]).resolve()): r for r in contents.documents}, passages, known)
 
 
 def _read(path: Path, doc_id: str, max_bytes: int):
@@ -324,9 +325,10 @@ def build_index(folders: list[Path], index_folder: Path, embedder: Embedder, set
     index_folder = Path(index_folder)
     plan = plan or Plan(tuple(Path(folder) for folder in folders))
     report = BuildReport()
+    store = open_store(settings, index_folder)
     overrides = _metadata_rows(plan.folders)
     sentence_name = sentence_model(embedder, settings)  # the model's first layers: see Settings.sentence_layers
-    previous = _previous_build(index_folder, embedder.name, settings.max_passage_tokens, sentence_name)
+    previous = _previous_build(store, embedder.name, settings.max_passage_tokens, sentence_name)
     used_ids = {record["doc_id"] for record in previous.records.values()}
 
     # First pass: checksums, duplicates, unsupported files, and which files can be reused unchanged.
@@ -456,7 +458,7 @@ def build_index(folders: list[Path], index_folder: Path, embedder: Embedder, set
         "unresolved": [{"path": path, "authority": name} for path, name in report.unresolved],
     }
     lexical = [lexical_text(passage) for passage in passages]
-    report.build = write_index(index_folder, manifest, records, passages, vectors, lexical, keys, settings, sentences)
+    report.build = store.write(manifest, records, passages, vectors, lexical, keys, sentences)
     report.seconds = time.perf_counter() - started
     return report
 
@@ -468,14 +470,14 @@ def _unique(candidate: str, used: set[str]) -> str:
     return name
 
 
-def document_path(index_folder: Path, doc_id: str) -> Path:
+def document_path(index_folder: Path, doc_id: str, settings: Settings | None = None) -> Path:
     """The file a document id was read from, for `remove`."""
-    build = current_build(index_folder)
-    if build is not None:
-        with open(build / "documents.jsonl", encoding="utf-8") as handle:
-            for line in handle:
-                record = json.loads(line)
-                if doc_id in (record["doc_id"], record["path"], Path(record["path"]).name):
-                    return Path(record["path"])
+    try:
+        records = open_store(settings or Settings.from_env(), index_folder).documents()
+    except IndexMissingError:
+        records = []
+    for record in records:
+        if doc_id in (record["doc_id"], record["path"], Path(record["path"]).name):
+            return Path(record["path"])
     raise IndexerError(f"no document '{doc_id}' in the index: `python -m indexer documents` lists them")
 

@@ -22,11 +22,13 @@ def command_build(args) -> int:
 
     settings = _settings(args)
     with build_lock(settings.index, wait=args.wait):  # planned under the lock: from the index the last writer left
-        plan = plan_from_manifest(args.corpus, settings.index, settings.corpus)
+        plan = plan_from_manifest(args.corpus, settings.index, settings.corpus, settings)
         if args.if_stale:
             reasons = stale_reasons(list(plan.folders), settings.index, settings)
             if not reasons:
-                print(f"Index in {settings.index} is up to date.")
+                from .store import open_store
+
+                print(f"Index in {open_store(settings).where} is up to date.")
                 return 0
             print("Index needs building: " + "; ".join(shown(reason) for reason in reasons[:5])
                   + (" …" if len(reasons) > 5 else ""))
@@ -76,14 +78,14 @@ def command_add(args) -> int:
         if not path.is_file():
             raise IndexerError(f"{shown(path)}: no such file")
     with build_lock(settings.index, wait=args.wait):
-        plan = plan_from_manifest(None, settings.index, settings.corpus)
+        plan = plan_from_manifest(None, settings.index, settings.corpus, settings)
         resolved = {str(path.resolve()) for path in files}
         plan = Plan(plan.folders, plan.added + tuple(path.resolve() for path in files),
                     tuple(p for p in plan.removed if str(p) not in resolved))
         status = _build(plan, settings, args)
-    from .store import read_manifest
+    from .store import open_store
 
-    kept = set(read_manifest(settings.index).get("added", []))
+    kept = set(open_store(settings).read_manifest().get("added", []))
     refused = [path for path in files if str(path.resolve()) not in kept]
     if refused:  # the build said why; an added file that cannot be indexed is not kept in the plan
         raise IndexerError(f"not added (see the reason above): {', '.join(shown(path) for path in refused)}")
@@ -96,8 +98,8 @@ def command_remove(args) -> int:
 
     settings = _settings(args)
     with build_lock(settings.index, wait=args.wait):
-        plan = plan_from_manifest(None, settings.index, settings.corpus)
-        gone = {str(document_path(settings.index, doc).resolve()) for doc in args.documents}
+        plan = plan_from_manifest(None, settings.index, settings.corpus, settings)
+        gone = {str(document_path(settings.index, doc, settings).resolve()) for doc in args.documents}
         plan = Plan(plan.folders, tuple(p for p in plan.added if str(p.resolve()) not in gone),
                     plan.removed + tuple(Path(p) for p in sorted(gone)))
         return _build(plan, settings, args)
@@ -106,9 +108,9 @@ def command_remove(args) -> int:
 def _searcher(settings: Settings):
     from .embedding import load_embedder
     from .search import Searcher
-    from .store import load_index
+    from .store import open_store
 
-    index = load_index(settings.index, settings)
+    index = open_store(settings).load()
     return Searcher(index, load_embedder(settings), settings)
 
 
@@ -305,11 +307,11 @@ def _print_results(query: str, searcher, hits, as_json: bool, filters) -> None:
 
 def command_stats(args) -> int:
     """Documents, passages, model and when the index was built."""
-    from .store import current_build, read_manifest
+    from .store import open_store
 
-    settings = _settings(args)
-    manifest = read_manifest(settings.index)
-    print(f"Index:      {current_build(settings.index)}")
+    store = open_store(_settings(args))
+    manifest = store.read_manifest()
+    print(f"Index:      {store.build_id()}")
     print(f"Documents:  {manifest['documents']}")
     print(f"Passages:   {manifest['passages']}")
     print(f"Model:      {manifest['model']} ({manifest['dimensions']} dimensions)")
@@ -322,14 +324,9 @@ def command_stats(args) -> int:
 
 def command_documents(args) -> int:
     """Every indexed document with its metadata."""
-    from .store import current_build
+    from .store import open_store
 
-    settings = _settings(args)
-    build = current_build(settings.index)
-    if build is None:
-        raise IndexerError(f"no index in {settings.index}: run `python -m indexer build`")
-    with open(build / "documents.jsonl", encoding="utf-8") as handle:
-        records = [json.loads(line) for line in handle]
+    records = open_store(_settings(args)).documents()
     for record in records:
         if args.json:
             print(json.dumps(record, ensure_ascii=False))

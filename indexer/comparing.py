@@ -104,12 +104,12 @@ def compare(searcher, question: str, filters: Filters = Filters(), minimum: floa
     mask = searcher.allowed_rows(scope)
     rows = np.flatnonzero(mask) if mask is not None else np.arange(len(index.passages))
     authorities = _authorities_in(searcher, filters)
-    if not len(rows) or index.sentences is None:
+    if not len(rows) or not searcher.retriever.has_sentences:
         return Comparison(theme, grades, tuple(Row(a, r, None, {}, n) for a, (r, n) in authorities.items()), ())
     text = meaning.search_text
     query = searcher.embedder.encode([text])[0]
     sentence_query = searcher._sentence_vector(text, query.reshape(1, -1)).reshape(-1)
-    close = np.asarray(index.vectors[rows], dtype=np.float32) @ query
+    close = searcher.retriever.passage_vectors(rows) @ query
     relevant = (close >= minimum) | _all_key_words(searcher, meaning.topic or theme, rows)  # (not the expansions)
     rows, close = rows[relevant], close[relevant]
     evidence = _best_sentences(searcher, rows, close, sentence_query)
@@ -139,23 +139,19 @@ def _authorities_in(searcher, filters: Filters) -> dict[str, tuple[str | None, i
 
 def _all_key_words(searcher, text: str, rows: np.ndarray) -> np.ndarray:
     """Which of `rows` hold every key word of the theme (stemmed, stop words out), from the BM25 index."""
-    from .store import lexical_tokens
-
-    lexical = searcher.index.lexical
-    words = lexical_tokens([text], return_ids=False)[0] if text.strip() else []
-    if not words or getattr(lexical, "scores", None) is None or any(w not in lexical.vocab_dict for w in words):
-        return np.zeros(len(rows), dtype=bool)
-    present = np.ones(len(searcher.index.passages), dtype=bool)
+    words = searcher.query_words(text) if text.strip() else []
+    present = np.full(len(rows), bool(words))
     for word in dict.fromkeys(words):
-        present &= lexical.get_scores([word]) > 0
-    return present[rows]
+        present &= searcher.retriever.lexical_scores([word], rows) > 0
+    return present
 
 
 def _best_sentences(searcher, rows: np.ndarray, close: np.ndarray, sentence_query: np.ndarray) -> list[Evidence]:
     """Each relevant passage's sentence closest to the theme, labelled by tone."""
     index = searcher.index
-    sentences = index.sentences
-    low, high = sentences.offsets[rows], sentences.offsets[rows + 1]
+    sentences = searcher.retriever.sentence_arrays(rows)  # row i of rows: offsets[i]:offsets[i + 1]
+    positions = np.arange(len(rows))
+    low, high = sentences.offsets[positions], sentences.offsets[positions + 1]
     keep = high > low
     rows, close, low, high = rows[keep], close[keep], low[keep], high[keep]
     if not len(rows):

@@ -35,3 +35,14 @@ class IndexCorruptError(IndexerError):
 
 class IndexBusyError(IndexerError):
     """Another build holds the index folder's lock."""
+
+
+class SearchUnavailableError(IndexerError):
+    """The search service (a Milvus server) does not answer: the index may be whole, but it cannot be reached now."""
+
+    def __init__(self, detail: str):
+        self.detail = detail
+        super().__init__(f"the search service is unavailable: {detail}")
+
+    def __reduce__(self):
+        return (type(self), (self.detail,))

@@ -404,11 +404,11 @@ def run(args) -> int:
     from .embedding import load_embedder
     from .search import Searcher
     from .settings import Settings
-    from .store import load_index
+    from .store import open_store
 
     settings = Settings.from_env(index=Path(args.index) if args.index else None)
     questions = load_questions(args.questions, args.split)
-    index = load_index(settings.index, settings)
+    index = open_store(settings).load()
     folders = [Path(folder) for folder in args.corpus] if args.corpus else [
         Path(folder) for folder in index.manifest.get("corpus", [settings.corpus])]
     searcher = Searcher(index, load_embedder(settings), settings)

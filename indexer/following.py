@@ -184,14 +184,15 @@ def candidates(searcher, recommendation: Passage, doc_ids: set[str], kinds: tupl
                     dtype=np.int64)
     if not len(rows):
         return []
-    query = np.asarray(index.vectors[index.row_of[recommendation.passage_id]], dtype=np.float32)
-    passage_scores = np.asarray(index.vectors[rows], dtype=np.float32) @ query
+    retriever = searcher.retriever
+    query = retriever.passage_vectors(np.array([index.row_of[recommendation.passage_id]]))[0]
+    passage_scores = retriever.passage_vectors(rows) @ query
     links = []
-    sentences = index.sentences
+    stored = retriever.sentence_vectors(rows.tolist()) if retriever.has_sentences else None
     texts, vectors, places = [], [], []
-    for row, passage_score in zip(rows, passage_scores):
+    for number, (row, passage_score) in enumerate(zip(rows, passage_scores)):
         passage = index.passages[row]
-        spans, found = sentences.of(int(row)) if sentences is not None else ([], np.zeros((0, len(query))))
+        spans, found = stored[number] if stored is not None else ([], np.zeros((0, len(query))))
         if len(spans):
             scores = found @ query
             best = int(np.argmax(scores))
@@ -262,7 +263,7 @@ def on_theme(searcher, theme: str, filters=None, minimum: float = 0.45) -> list[
     if not len(rows):
         return []
     query = searcher.embedder.encode([meaning.search_text])[0]
-    close = np.asarray(index.vectors[rows], dtype=np.float32) @ query
+    close = searcher.retriever.passage_vectors(rows) @ query
     chosen = rows[close >= minimum]
     by_report: dict[str, list[dict]] = {}
     out = []

@@ -1,4 +1,5 @@
-"""Ranking as pure functions: fuse retrievers' scores, weigh passage kinds and time, diversify, fold copies.
+"""Ranking as pure functions: fuse retrievers' scores, weigh passage kinds and time, diversify, fold copies, pick the
+best candidates and sentences.
 
 Nothing here reads an index: every function takes arrays or plain values, so each can be tested alone.
 """
@@ -57,6 +58,35 @@ def kind_weights(kinds: Sequence[str], recommendations_asked: bool, boilerplate:
     return out
 
 
+def boost(scores: dict[int, float], shares: Callable[[int], Sequence[float]]) -> dict[int, float]:
+    """Each row's score raised by shares of the top score: an authority or a time the question names lifts its
+    passages by the same amount whatever the scale of the fused scores."""
+    if not scores:
+        return scores
+    top = max(scores.values())
+    boosted = {}
+    for row, value in scores.items():
+        for share in shares(row):
+            value += share * top
+        boosted[row] = value
+    return boosted
+
+
+def rerank(order: Sequence[int], scores: dict[int, float], best: dict[int, float], weight: float) -> list[int]:
+    """The order with its leading rows (those of `best`) re-sorted after adding `weight` × the top score × each
+    one's best sentence score to its score (`scores` is raised in place; ties by row).
+
+    A question is usually answered by one sentence, which a whole paragraph's vector blurs.
+    """
+    head = list(order[:len(best)])
+    if not head:
+        return list(order)
+    top = max(scores[row] for row in head) or 1.0
+    for row in head:
+        scores[row] += weight * top * best[row]
+    return sorted(head, key=lambda row: (-scores[row], row)) + list(order[len(head):])
+
+
 def diversify(order: Sequence[int], group_of: Callable[[int], str], groups: Sequence[str], k: int) -> list[int]:
     """The order re-dealt so that each of `groups` gets its turn: a question comparing three authorities
     shows each one's best passages near the top, not ten of the first one's.
@@ -113,3 +143,28 @@ def shingles(text: str) -> frozenset:
 def is_copy(mine: frozenset, theirs: frozenset, threshold: float) -> bool:
     """True when at least `threshold` of the shorter passage's shingles are in the longer one."""
     return bool(mine and theirs) and len(mine & theirs) >= threshold * min(len(mine), len(theirs))
+
+
+def top_positive(scores: np.ndarray, k: int) -> list[tuple[int, float]]:
+    """The k best (row, score) pairs with a positive score, best first, ties by row.
+
+    Only the few rows that contain a query word are ranked: selecting among all of a million scores
+    (as bm25s's retrieve does) cost 30 ms a query there, most of it spent on the zeros.
+    """
+    rows = np.flatnonzero(scores > 0)
+    if len(rows) > k:
+        rows = rows[np.argpartition(-scores[rows], k - 1)[:k]]
+    rows = rows[np.lexsort((rows, -scores[rows]))]
+    return [(int(row), float(scores[row])) for row in rows]
+
+
+def best_sentence_scores(stored: Sequence[tuple[list, np.ndarray]], vector: np.ndarray) -> np.ndarray | None:
+    """Each passage's best sentence similarity to the question vector (-1 for a passage without sentences), from
+    each passage's (spans, sentence vectors); None when none of them has a sentence."""
+    if not any(len(spans) for spans, _ in stored):
+        return None
+    best = np.full(len(stored), -1.0)
+    for position, (spans, vectors) in enumerate(stored):
+        if len(spans):
+            best[position] = float(np.max(np.asarray(vectors, dtype=np.float32) @ vector))
+    return best

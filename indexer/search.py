@@ -1,4 +1,9 @@
-"""Searcher: passage, sentence and lexical retrieval over the same passages, fused, filtered, folded -> [Hit]."""
+"""Searcher: passage, sentence and lexical retrieval over the same passages, fused, filtered, folded -> [Hit].
+
+Candidates and the vectors stored for them come from the index's retriever (retrieval.py: FAISS and bm25s here,
+or Milvus); everything after that — fusion, boosts, re-ranking, copy folding, the per-document cap — is the same
+code whichever backend answered.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +20,7 @@ from .passages import Hit
 from .query import Filters, Interpretation, Interpreter
 from .settings import Settings
 from .store import Index, lexical_tokens
+from .retrieval import Retriever
 
 __all__ = ["Filters", "Interpretation", "RankingOptions", "Searcher"]
 
@@ -73,12 +79,8 @@ class Searcher:
         # stored sentence vectors from another model than the one scoring questions would be silently wrong
         self._stored_sentences_usable = index.manifest.get("sentence_model") == self.sentence_embedder.name
         self.options = options or RankingOptions()
+        self.retriever: Retriever = index.retriever
         passages = index.passages
-        self._authority = _Column((p.authority or "").lower() for p in passages)
-        self._doc_type = _Column(p.doc_type.lower() for p in passages)
-        self._date = _Column(p.date or "" for p in passages)
-        self._doc_id = _Column(p.doc_id for p in passages)
-        self._kind = _Column(p.kind for p in passages)
         glossary = glossary or Glossary()
         if self.options.mine_acronyms:
             glossary = glossary.merged(mine_definitions(passage.text for passage in passages))
@@ -114,7 +116,7 @@ class Searcher:
         text = meaning.search_text if self.options.topic_only else replace(meaning, topic="").search_text
         query_vector = self.embedder.encode([text])
         sentence_vector = self._sentence_vector(text, query_vector)
-        rows, features = self._candidates(query_vector, sentence_vector, text, pool, mask)
+        rows, features = self._candidates(query_vector, sentence_vector, text, pool, meaning.filters)
         if not len(rows):
             return []
         fused = self._fuse(features)
@@ -146,12 +148,14 @@ class Searcher:
         The sentence's stored vector is read when its span is one the build embedded, so labelling costs a
         dot product; otherwise the word-cue rule decides (tone.label)."""
         texts, vectors, places = [], [], []
-        stored = self.index.sentences
-        for number, hit in enumerate(hits):
+        rows = [self.index.row_of.get(hit.passage.passage_id) if hit.passage.kind in tone.KINDS else None
+                for hit in hits]
+        known = [row for row in rows if row is not None] if self.retriever.has_sentences else []
+        stored = dict(zip(known, self.retriever.sentence_vectors(known))) if known else {}
+        for number, (hit, row) in enumerate(zip(hits, rows)):
             if hit.passage.kind not in tone.KINDS:
                 continue
-            row = self.index.row_of.get(hit.passage.passage_id)
-            spans, found = stored.of(row) if stored is not None and row is not None else ([], None)
+            spans, found = stored.get(row, ([], None))
             by_span = dict(zip(spans, range(len(spans))))
             for position, span in enumerate(hit.highlights):
                 at = by_span.get(tuple(span))
@@ -177,53 +181,53 @@ class Searcher:
     # ------------------------------------------------------------ retrieval
 
     def _candidates(self, query_vector: np.ndarray, sentence_vector: np.ndarray, text: str, pool: int,
-                    mask: np.ndarray | None) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+                    filters: Filters) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         """The passages any retriever proposes, and every feature of each: whatever proposed it, a candidate
         is scored by all three (its passage vector, its best sentence, BM25), so none counts as zero for
         having been just outside one retriever's list."""
-        dense = self._dense_vector(query_vector, pool, mask)
-        lexical_scores = self._lexical_scores(text, mask)
-        lexical = _top(lexical_scores, pool) if lexical_scores is not None else []
-        sentence_rows = self._sentence_candidates(sentence_vector, mask)
+        retriever = self.retriever
+        dense = retriever.dense(query_vector, pool, filters)
+        words = self.query_words(text)
+        lexical = retriever.lexical(words, pool, filters) if words else []
+        sentence_rows = self._sentence_candidates(sentence_vector, filters)
         rows = np.array(list(dict.fromkeys([row for row, _ in dense] + [row for row, _ in lexical]
                                            + sentence_rows)), dtype=np.int64)
         if not len(rows):
             return rows, {}
-        passage = np.asarray(self.index.vectors[np.sort(rows)], dtype=np.float32)
-        passage = dict(zip(np.sort(rows).tolist(), (passage @ query_vector[0]).tolist()))
-        features = {"passage": np.array([passage[row] for row in rows.tolist()])}
+        features = {"passage": retriever.passage_vectors(rows) @ query_vector[0]}
         best = self._best_sentences(rows, sentence_vector)
         features["sentence"] = best if best is not None else features["passage"]
-        features["lexical"] = lexical_scores[rows] if lexical_scores is not None else np.zeros(len(rows))
+        features["lexical"] = self._lexical_features(words, rows, dict(lexical), len(lexical) < pool)
         return rows, features
 
-    def _sentence_candidates(self, sentence_vector: np.ndarray, mask: np.ndarray | None) -> list[int]:
+    def _lexical_features(self, words: list[str], rows: np.ndarray, found: dict[int, float], complete: bool
+                          ) -> np.ndarray:
+        """BM25's score of every candidate: those the lexical retriever found have theirs; when it found fewer than
+        it was asked for, it found every passage with a score, and the rest score 0; else the rest are asked for
+        (one more search on Milvus)."""
+        scores = np.array([found.get(row, 0.0) for row in rows.tolist()])
+        missing = [position for position, row in enumerate(rows.tolist()) if row not in found]
+        if words and missing and not complete:
+            scores[missing] = self.retriever.lexical_scores(words, rows[missing])
+        return scores
+
+    @staticmethod
+    def query_words(text: str) -> list[str]:
+        """The question's words as the lexical index reads them: stemmed, English stop words out."""
+        tokens = lexical_tokens([text], return_ids=False)
+        return list(tokens[0]) if tokens and tokens[0] else []
+
+    def _sentence_candidates(self, sentence_vector: np.ndarray, filters: Filters | None = None) -> list[int]:
         """Passages whose sentences are nearest the question: a buried sentence brings its paragraph in."""
         if not self.options.sentence_candidates or not self._stored_sentences_usable:
             return []
-        _, rows = self.index.search_sentences(sentence_vector, self.options.sentence_candidates, mask)
-        return list(dict.fromkeys(rows.tolist()))
+        return self.retriever.sentences(sentence_vector, self.options.sentence_candidates, filters or Filters())
 
     def _best_sentences(self, rows: np.ndarray, sentence_vector: np.ndarray) -> np.ndarray | None:
         """Each row's best sentence similarity to the question, from the stored sentence vectors."""
-        stored = self.index.sentences
-        if stored is None or not self._stored_sentences_usable:
+        if not self.retriever.has_sentences or not self._stored_sentences_usable:
             return None
-        offsets = np.asarray(stored.offsets)
-        starts, ends = offsets[rows], offsets[rows + 1]
-        counts = ends - starts
-        if not counts.sum():
-            return None
-        picked = np.concatenate([np.arange(a, b) for a, b in zip(starts, ends)]).astype(np.int64)
-        order = np.argsort(picked, kind="stable")  # read the mapped file in order
-        vectors = np.empty((len(picked), stored.vectors.shape[1]), dtype=np.float32)
-        vectors[order] = np.asarray(stored.vectors[picked[order]], dtype=np.float32)
-        similarity = vectors @ sentence_vector
-        best = np.full(len(rows), -1.0)
-        nonempty = counts > 0
-        bounds = np.concatenate([[0], np.cumsum(counts)])[:-1][nonempty]
-        best[nonempty] = np.maximum.reduceat(similarity, bounds)
-        return best
+        return self.retriever.best_sentences(rows, sentence_vector)
 
     def _fuse(self, features: dict[str, np.ndarray]) -> np.ndarray:
         """One score per candidate: the weighted dense (passage and best sentence) and lexical scores."""
@@ -262,11 +266,8 @@ class Searcher:
         """
         head = order[:self.options.rerank]
         self._score_sentences(head, query, query_vector, concepts, sentences)
-        top = max(fused[row] for row in head) or 1.0
-        for row in head:
-            best = sentences[row][0][2] if sentences[row] else 0.0
-            fused[row] += self.options.rerank_weight * top * best
-        return sorted(head, key=lambda row: (-fused[row], row)) + order[len(head):]
+        best = {row: sentences[row][0][2] if sentences[row] else 0.0 for row in head}
+        return ranking.rerank(order, fused, best, self.options.rerank_weight)
 
     def _score_sentences(self, rows: list[int], query: str, query_vector: np.ndarray, concepts,
                          sentences: dict) -> None:
@@ -277,10 +278,11 @@ class Searcher:
 
     def _stored_sentences(self, rows: list[int | None]) -> list | None:
         """The (spans, vectors) the index stores for these rows' sentences; None for what it lacks."""
-        stored = self.index.sentences
-        if stored is None or not self._stored_sentences_usable:
+        if not self.retriever.has_sentences or not self._stored_sentences_usable:
             return None
-        return [None if row is None else stored.of(row) for row in rows]
+        known = [row for row in rows if row is not None]
+        stored = dict(zip(known, self.retriever.sentence_vectors(known))) if known else {}
+        return [None if row is None else stored[row] for row in rows]
 
     def concepts(self, meaning: Interpretation):
         """What the question asks about, word by word, weighted by how rare each word is in the index."""
@@ -304,7 +306,7 @@ class Searcher:
         mask = self.allowed_rows(filters)
         if not mask.any():
             return []
-        found = self._dense_vector(self.index.vectors[row:row + 1], k, mask)
+        found = self.retriever.dense(self.retriever.passage_vectors(np.array([row])), k, filters)
         return [
             Hit(passage=self.index.passages[r], score=score, rank=rank, dense_score=score)
             for rank, (r, score) in enumerate(found, start=1)
@@ -344,43 +346,7 @@ class Searcher:
 
     def allowed_rows(self, filters: Filters) -> np.ndarray | None:
         """A boolean mask of rows the filters allow, or None when they allow everything."""
-        if filters.is_empty():
-            return None
-        mask = np.ones(len(self.index.passages), dtype=bool)
-        if filters.authorities:
-            mask &= self._authority.where(lambda value: value in {a.lower() for a in filters.authorities})
-        if filters.doc_types:
-            mask &= self._doc_type.where(lambda value: value in {t.lower() for t in filters.doc_types})
-        if filters.doc_ids:
-            mask &= self._doc_id.where(lambda value: value in set(filters.doc_ids))
-        if filters.kinds:
-            mask &= self._kind.where(lambda value: value in set(filters.kinds))
-        if filters.exclude_doc_ids:
-            mask &= ~self._doc_id.where(lambda value: value in set(filters.exclude_doc_ids))
-        if filters.since:
-            mask &= self._date.where(lambda value: bool(value) and value >= filters.since)
-        if filters.until:
-            # "2020" must admit "2020-12-31": compare against the prefix of the same length
-            mask &= self._date.where(lambda value: bool(value) and value[:len(filters.until)] <= filters.until)
-        return mask
-
-    # ------------------------------------------------------------ retrieval
-
-    def _dense_vector(self, vector: np.ndarray, pool: int, mask: np.ndarray | None) -> list[tuple[int, float]]:
-        scores, rows = self.index.search_dense(vector, pool, mask)  # a narrow filter on HNSW is scanned exactly
-        return [(int(row), float(score)) for row, score in zip(rows[0], scores[0]) if row >= 0]
-
-    def _lexical_scores(self, query: str, mask: np.ndarray | None) -> np.ndarray | None:
-        """BM25's score of every passage for the question (zero where the filters forbid), or None."""
-        tokens = lexical_tokens([query], return_ids=False)
-        if not tokens or not tokens[0] or self.index.lexical.scores is None:
-            return None
-        vocabulary = self.index.lexical.vocab_dict
-        words = [word for word in tokens[0] if word in vocabulary]
-        if not words:
-            return None
-        scores = self.index.lexical.get_scores(words)
-        return np.where(mask, scores, 0) if mask is not None else scores
+        return self.index.columns.mask(filters)
 
     # ------------------------------------------------------------ ranking
 
@@ -389,21 +355,18 @@ class Searcher:
         options = self.options
         if not fused:
             return fused
-        top = max(fused.values())
         authorities = {a.lower() for a in meaning.authorities} if options.authority == "boost" else set()
         candidates = {self.index.passages[row].doc_id for row in fused}
         timely = self._timely_documents(meaning, candidates) if options.year_boost else set()
         if not authorities and not timely:
             return fused
-        boosted = {}
-        for row, value in fused.items():
+
+        def shares(row: int) -> tuple[float, ...]:
             passage = self.index.passages[row]
-            if authorities and (passage.authority or "").lower() in authorities:
-                value += options.authority_boost * top
-            if passage.doc_id in timely:
-                value += options.year_boost * top
-            boosted[row] = value
-        return boosted
+            named = bool(authorities) and (passage.authority or "").lower() in authorities
+            return (options.authority_boost,) * named + (options.year_boost,) * (passage.doc_id in timely)
+
+        return ranking.boost(fused, shares)
 
     def _timely_documents(self, meaning: Interpretation, doc_ids: set[str]) -> set[str]:
         """Of `doc_ids`, those of the time the question names: its years, after its "since" year, or the
@@ -501,37 +464,6 @@ def _reciprocal_rank(features: dict[str, np.ndarray], weights: dict[str, float],
             ranks[np.argsort(-features[name], kind="stable")] = np.arange(1, len(total) + 1)
             total += weight / (k + ranks)
     return total
-
-
-class _Column:
-    """One field of every passage, as a code per row into its distinct values.
-
-    A filter tests each distinct value once and looks the answers up by code: at a million passages,
-    comparing a million strings cost 17 ms a filtered query, this well under one.
-    """
-
-    def __init__(self, values):
-        codes: dict[str, int] = {}
-        self.rows = np.array([codes.setdefault(value, len(codes)) for value in values], dtype=np.int32)
-        self.values = list(codes)
-
-    def where(self, test) -> np.ndarray:
-        """A boolean mask of the rows whose value passes `test`."""
-        passes = np.array([bool(test(value)) for value in self.values], dtype=bool)
-        return passes[self.rows] if len(self.values) else np.zeros(len(self.rows), dtype=bool)
-
-
-def _top(scores: np.ndarray, k: int) -> list[tuple[int, float]]:
-    """The k best (row, score) pairs with a positive score, best first, ties by row.
-
-    Only the few rows that contain a query word are ranked: selecting among all of a million scores
-    (as bm25s's retrieve does) cost 30 ms a query there, most of it spent on the zeros.
-    """
-    rows = np.flatnonzero(scores > 0)
-    if len(rows) > k:
-        rows = rows[np.argpartition(-scores[rows], k - 1)[:k]]
-    rows = rows[np.lexsort((rows, -scores[rows]))]
-    return [(int(row), float(scores[row])) for row in rows]
 
 
 def _document_years(index: Index) -> dict[str, set[str]]:

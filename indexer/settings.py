@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -50,6 +50,11 @@ class Settings:
     # server's Retry-After wins when longer (up to fetch.MAX_WAIT)
     fetch_tries: int = 4  # tries per file before it is reported as failed
     fetch_timeout: float = 60.0  # seconds to wait for Ofsted to answer or send more bytes
+    milvus_uri: str = ""  # empty: the index is files in the index folder (the default). A Milvus Lite file (`x.db`,
+    # one process at a time) or a Milvus server (`http://host:19530`): the index lives there (milvus_store.py)
+    milvus_token: str = field(default="", repr=False)  # "user:password" or an API key, when the server asks for one
+    milvus_collection: str = "ofsted"  # the alias searchers read in Milvus; each build is a collection behind it
+    milvus_timeout: float = 10.0  # seconds a Milvus call may take before the search service counts as unavailable
 
     @property
     def embedding_model(self) -> str:

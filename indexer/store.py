@@ -1,5 +1,8 @@
 """Save and load the index folder: FAISS vectors, BM25, passages, documents and a manifest, swapped in atomically.
 
+Everything else reaches the index through `open_store(settings)`: this folder (FileStore, the default) or, when
+INDEXER_MILVUS_URI is set, Milvus (milvus_store.MilvusStore), with the same methods.
+
 Layout of the index folder:
     current -> builds/<stamp>     a symbolic link, replaced atomically when a build finishes
     builds/<stamp>/manifest.json  model, dimensions, format version, settings, checksum of every corpus file
@@ -25,13 +28,19 @@ import time
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .answers import stem_frequency
 from .errors import IndexCorruptError, IndexerError, IndexMissingError, IndexStaleError
+from .filtering import FilterColumns
 from .passages import Passage
+from .retrieval import FilesRetriever, Retriever
 from .settings import FORMAT_VERSION, Settings
+
+if TYPE_CHECKING:
+    from .milvus_store import MilvusStore
 
 CURRENT = "current"
 BUILDS = "builds"
@@ -39,7 +48,8 @@ BUILDS = "builds"
 
 @dataclass
 class Index:
-    """An index loaded into memory."""
+    """An index loaded into memory: its passages and documents, and the retriever searches ask for candidates
+    (FAISS and bm25s over the arrays below, or the build's own in Milvus, where those arrays are None)."""
 
     folder: Path  # the build folder it was read from
     manifest: dict
@@ -52,9 +62,26 @@ class Index:
     sentence_dense: object = None  # faiss index over the sentence vectors, row i = sentence i
     stem_frequency: dict[str, int] | None = None  # passages each content stem occurs in, counted at build time
     row_of: dict[str, int] = field(default_factory=dict)  # passage_id -> row
+    remote: "Retriever | None" = None  # the build's own retriever (Milvus); None: FAISS and bm25s in this process
+    name: str = ""  # the build, when it is not a folder (Milvus: its URI and collection)
+    retriever: "Retriever" = field(init=False, repr=False, compare=False)  # what searches ask for candidates
+    _columns: "FilterColumns | None" = field(init=False, default=None, repr=False, compare=False)
 
     def __post_init__(self):
         self.row_of = {passage.passage_id: row for row, passage in enumerate(self.passages)}
+        self.retriever = self.remote if self.remote is not None else FilesRetriever(self)
+
+    @property
+    def build_id(self) -> str:
+        """Which build this is: its folder, or its Milvus URI and collection (a new build has a new one)."""
+        return self.name or str(self.folder)
+
+    @property
+    def columns(self) -> FilterColumns:
+        """The fields filters test, per row (made on first use)."""
+        if self._columns is None:
+            self._columns = FilterColumns(self.passages)
+        return self._columns
 
     def search_dense(self, vectors: np.ndarray, k: int, allowed: np.ndarray | None = None
                      ) -> tuple[np.ndarray, np.ndarray]:
@@ -460,9 +487,21 @@ def load_index(index_folder: Path, settings: Settings | None = None) -> Index:
     """Load the current build into memory, refusing one built with another model or format, or damaged."""
     settings = settings or Settings.from_env()
     manifest = read_manifest(index_folder)
+    check_compatible(manifest, settings, f"in {index_folder}")
+    check_index(index_folder)
+    try:
+        return _load(index_folder, current_build(index_folder), manifest, settings)
+    except IndexerError:
+        raise
+    except (OSError, ValueError, TypeError, KeyError, EOFError, RuntimeError) as error:  # (faiss raises RuntimeError)
+        raise _corrupt(index_folder, f"{type(error).__name__}: {error}") from None
+
+
+def check_compatible(manifest: dict, settings: Settings, where: str) -> None:
+    """IndexStaleError unless this version can search the index with these settings (format, models)."""
     if manifest.get("format_version") != FORMAT_VERSION:
         raise IndexStaleError(
-            f"the index in {index_folder} has format {manifest.get('format_version')}, this version reads "
+            f"the index {where} has format {manifest.get('format_version')}, this version reads "
             f"{FORMAT_VERSION}: run `python -m indexer build`")
     if manifest.get("model") != settings.embedding_model:
         raise IndexStaleError(
@@ -474,13 +513,6 @@ def load_index(index_folder: Path, settings: Settings | None = None) -> Index:
             f"index built with sentence model {manifest.get('sentence_model')}, settings say "
             f"{settings.sentence_model} (INDEXER_SENTENCE_LAYERS={settings.sentence_layers}): run "
             "`python -m indexer build`")
-    check_index(index_folder)
-    try:
-        return _load(index_folder, current_build(index_folder), manifest, settings)
-    except IndexerError:
-        raise
-    except (OSError, ValueError, TypeError, KeyError, EOFError, RuntimeError) as error:  # (faiss raises RuntimeError)
-        raise _corrupt(index_folder, f"{type(error).__name__}: {error}") from None
 
 
 def _load(index_folder: Path, build: Path, manifest: dict, settings: Settings) -> Index:
@@ -530,3 +562,95 @@ def _sentence_dense(folder: Path, sentences: "SentenceVectors | None", manifest:
     if len(sentences.vectors):
         dense.add(np.ascontiguousarray(sentences.vectors, dtype=np.float32))
     return dense
+
+
+# ---------------------------------------------------------------- one interface over both places an index lives
+
+
+@dataclass
+class Contents:
+    """What the current build holds, for the next build to reuse: its rows in order, with their vectors."""
+
+    manifest: dict
+    documents: list[dict]  # document records, in order
+    passages: list[Passage]  # row i of the vectors
+    embed_keys: list[str]  # row i: the key of the text row i's vector was embedded from
+    vectors: np.ndarray
+    sentences: SentenceVectors | None
+
+
+def open_store(settings: Settings, index_folder: Path | None = None) -> "FileStore | MilvusStore":
+    """Where the index lives: files in the index folder (the default), or Milvus when settings.milvus_uri is set.
+
+    Both have the same methods (FileStore's); every command and the app reach the index through one of them.
+    """
+    if settings.milvus_uri:
+        from .milvus_store import MilvusStore
+
+        return MilvusStore(settings)
+    return FileStore(Path(index_folder or settings.index), settings)
+
+
+class FileStore:
+    """The index as files in a folder: builds/<stamp>/, the `current` link swapped when a build finishes."""
+
+    def __init__(self, folder: Path, settings: Settings):
+        self.folder, self.settings = Path(folder), settings
+        self.where = str(self.folder)
+
+    def build_id(self) -> str | None:
+        """The current build (its folder), or None when there is none yet."""
+        build = current_build(self.folder)
+        return str(build) if build is not None and (build / "manifest.json").is_file() else None
+
+    def read_manifest(self) -> dict:
+        return read_manifest(self.folder)
+
+    def check(self) -> dict:
+        return check_index(self.folder)
+
+    def load(self) -> Index:
+        return load_index(self.folder, self.settings)
+
+    def write(self, manifest: dict, documents: list[dict], passages: list[Passage], vectors: np.ndarray,
+              lexical_texts: list[str], embed_keys: list[str], sentences: SentenceVectors | None) -> Path:
+        return write_index(self.folder, manifest, documents, passages, vectors, lexical_texts, embed_keys,
+                           self.settings, sentences)
+
+    def documents(self) -> list[dict]:
+        """The current build's document records; IndexMissingError when there is no index."""
+        build = current_build(self.folder)
+        if build is None:
+            raise IndexMissingError(f"no index in {self.folder}: run `python -m indexer build`")
+        with open(build / "documents.jsonl", encoding="utf-8") as handle:
+            return [json.loads(line) for line in handle]
+
+    def contents(self) -> Contents | None:
+        """The current build's rows and vectors; None when there is none or it cannot be read whole."""
+        build = current_build(self.folder)
+        if build is None:
+            return None
+        try:
+            manifest = json.loads((build / "manifest.json").read_text(encoding="utf-8"))
+            with open(build / "documents.jsonl", encoding="utf-8") as handle:
+                records = [json.loads(line) for line in handle]
+            with open(build / "passages.jsonl", encoding="utf-8") as handle:
+                passages = [Passage(**json.loads(line)) for line in handle]
+            keys = json.loads((build / "embed_keys.json").read_text(encoding="utf-8"))
+            vectors = np.load(build / "vectors.npy")
+            sentences = SentenceVectors.load(build / "sentences")
+        except (OSError, ValueError, TypeError, KeyError, EOFError):
+            return None
+        return _whole(Contents(manifest, records, passages, keys, vectors, sentences))
+
+
+def _whole(contents: Contents) -> Contents | None:
+    """The contents when their counts agree (rows matched to their texts), the sentences dropped when theirs do not."""
+    count = len(contents.passages)
+    if not len(contents.embed_keys) == len(contents.vectors) == count == contents.manifest.get("passages"):
+        return None  # a damaged build: its rows cannot be matched to their texts
+    sentences = contents.sentences
+    if sentences is not None and not (len(sentences.offsets) == count + 1
+                                      and len(sentences.vectors) == len(sentences.spans) == sentences.offsets[-1]):
+        contents.sentences = None
+    return contents

@@ -46,3 +46,15 @@ def test_copies_are_told_by_shared_word_runs():
     assert ranking.is_copy(original, quoted, 0.8)
     assert not ranking.is_copy(original, other, 0.8)
     assert not ranking.is_copy(frozenset(), quoted, 0.8)
+
+
+def test_boost_adds_shares_of_the_top_score():
+    scores = {1: 2.0, 2: 1.0, 3: 0.5}
+    boosted = ranking.boost(scores, lambda row: {2: (0.5,), 3: (0.5, 0.25)}.get(row, ()))
+    assert boosted == {1: 2.0, 2: 2.0, 3: 2.0} and ranking.boost({}, lambda row: (1.0,)) == {}
+
+
+def test_rerank_reorders_the_head_by_its_best_sentences_and_leaves_the_tail():
+    scores = {1: 1.0, 2: 0.9, 3: 0.8, 4: 0.1}
+    order = ranking.rerank([1, 2, 3, 4], scores, {1: 0.0, 2: 0.5, 3: 0.1}, 1.0)
+    assert order == [2, 1, 3, 4] and scores == {1: 1.0, 2: 1.4, 3: 0.9, 4: 0.1}

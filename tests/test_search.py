@@ -271,21 +271,19 @@ def test_mined_definitions_extend_the_glossary():
 def test_lexical_ranking_is_bm25s_own_with_and_without_a_filter(searcher, index):
     import numpy as np
 
-    from indexer.store import lexical_tokens
-
-    words = [w for w in lexical_tokens(["pathway plans for care leavers"], return_ids=False)[0]
-             if w in index.lexical.vocab_dict]
-    half = np.arange(len(index.passages)) % 2 == 0
-    for mask in (None, half):
-        from indexer.search import _top
-
-        ours = _top(searcher._lexical_scores("pathway plans for care leavers", mask), 5)
-        rows, scores = index.lexical.retrieve([words], k=5, show_progress=False,
+    words = searcher.query_words("pathway plans for care leavers")
+    known = [w for w in words if w in index.lexical.vocab_dict]
+    for filters in (Filters(), Filters(authorities=("Oldham",))):
+        mask = searcher.allowed_rows(filters)
+        ours = index.retriever.lexical(words, 5, filters)
+        rows, scores = index.lexical.retrieve([known], k=5, show_progress=False,
                                               weight_mask=None if mask is None else mask.astype(np.float32))
         expected = [(int(r), float(s)) for r, s in zip(rows[0], scores[0]) if s > 0]
         assert [round(s, 5) for _, s in ours] == [round(s, 5) for _, s in expected]
         assert {r for r, _ in ours} == {r for r, _ in expected} and ours
         assert mask is None or all(mask[r] for r, _ in ours)
+        candidates = np.array([row for row, _ in ours])
+        assert np.allclose(index.retriever.lexical_scores(words, candidates), [s for _, s in ours])
 
 
 @pytest.mark.parametrize("filters", [

@@ -63,7 +63,7 @@ with st.expander("How a recommendation is traced", icon=":material/help:"):
     st.markdown(HOW)
 authority = st.session_state["name"]
 if authority:
-    result, seconds = core.timed(_follow, searcher, str(index.folder), authority)
+    result, seconds = core.timed(_follow, searcher, index.build_id, authority)
     st.altair_chart(timeline_chart(result.timeline), width="stretch")
     counts = Counter(chain.outcome for inspection in result.inspections for chain in inspection.chains)
     st.caption(f"{len(result.timeline)} documents, {len(result.inspections)} inspections; recommendations: "
@@ -112,7 +112,7 @@ core.write_url({"name": "", "rtheme": ""})
 theme = st.session_state["rtheme"].strip()
 if theme:
     filters = core.current_filters(searcher)
-    chains, seconds = core.timed(_on_theme, searcher, str(index.folder), theme, repr(filters), filters)
+    chains, seconds = core.timed(_on_theme, searcher, index.build_id, theme, repr(filters), filters)
     if not chains:
         st.info("No recommendation on this theme has a later inspection in the index (within the sidebar filters).")
     else:

@@ -112,7 +112,7 @@ if not question:
             "sentence reads as a strength or a weakness.")
     st.stop()
 
-result, seconds = core.timed(_comparison, searcher, str(searcher.index.folder), question, repr(filters), filters,
+result, seconds = core.timed(_comparison, searcher, searcher.index.build_id, question, repr(filters), filters,
                              minimum)
 records = comparison_records(result.rows)
 named = [grade for grade in result.grades if grade in {r["grade"] for r in records}]

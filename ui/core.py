@@ -8,12 +8,12 @@ Markdown or LaTeX, and whose HTML is sanitised besides), through `st.dataframe` 
 from __future__ import annotations
 
 import html
-import json
 import os
 import shlex
 import threading
 import time
 from collections import OrderedDict
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
@@ -22,12 +22,12 @@ import streamlit as st
 from indexer.authorities import in_scope, load_register
 from indexer.building import stale_reasons
 from indexer.embedding import HashingEmbedder, load_embedder, sentence_embedder
-from indexer.errors import IndexerError
+from indexer.errors import IndexerError, SearchUnavailableError
 from indexer.export import Section, escape_markdown, hits_csv, hits_markdown, merge_spans
 from indexer.passages import DOC_TYPES, JUDGEMENT_AREAS, Hit, Passage, format_date
 from indexer.search import Filters, Searcher
 from indexer.settings import PROJECT_ROOT, Settings
-from indexer.store import current_build, load_index
+from indexer.store import open_store
 
 try:  # written alongside the app: until it lands, pages show the hits without an answer block
     from indexer.answers import compose_answer
@@ -155,7 +155,7 @@ def load_searcher(index_folder: str, build: str, model: str, threads: int) -> Se
     and the embedder is warmed once by load_query_embedder.
     """
     settings = replace(app_settings(), index=Path(index_folder), model=model, threads=threads)
-    return Searcher(load_index(Path(index_folder), settings), load_query_embedder(model, threads), settings,
+    return Searcher(open_store(settings).load(), load_query_embedder(model, threads), settings,
                     sentence_embedder=load_sentence_embedder(model, threads))
 
 
@@ -176,7 +176,7 @@ def load_plain_searcher(index_folder: str, build: str, model: str, threads: int)
 def plain_searcher(searcher: Searcher) -> Searcher:
     """The searcher without highlighting, for the same build."""
     settings = searcher.settings
-    return load_plain_searcher(str(settings.index), str(searcher.index.folder), settings.model, settings.threads)
+    return load_plain_searcher(str(settings.index), searcher.index.build_id, settings.model, settings.threads)
 
 
 def highlight_later(searcher: Searcher) -> bool:
@@ -212,37 +212,54 @@ def build_command(settings: Settings, corpus: list[str] | None = None) -> str:
 def open_searcher() -> Searcher:
     """The searcher over the current build; when there is none or it cannot be read, say how to fix it and stop."""
     settings = app_settings()
-    build = current_build(settings.index)
-    if build is None or not (build / "manifest.json").is_file():
-        st.error(f"There is no index yet in `{settings.index}`, so there is nothing to search. "
+    store = open_store(settings)
+    with service_errors():
+        build = store.build_id()
+    if build is None:
+        st.error(f"There is no index yet in `{store.where}`, so there is nothing to search. "
                  "Build it (about a minute for the seed corpus), then reload this page:")
         st.code(build_command(settings), language="bash")
         st.caption("From a fresh clone, `make run` builds the index and starts the app.")
         st.stop()
     try:
-        return load_searcher(str(settings.index), str(build), settings.model, settings.threads)
+        with service_errors():
+            return load_searcher(str(settings.index), build, settings.model, settings.threads)
     except IndexerError as error:
-        manifest = _manifest(build)
-        st.error(f"The index in `{settings.index}` cannot be used: {error}")
+        manifest = _manifest(settings)
+        st.error(f"The index in `{store.where}` cannot be used: {error}")
         st.markdown("Rebuild it, then reload this page:")
         st.code(build_command(settings, manifest.get("corpus")), language="bash")
         st.stop()
 
 
-def _manifest(build: Path) -> dict:
+@contextmanager
+def service_errors():
+    """Around anything that asks the index: a search service that does not answer is said in words, then the page
+    stops (the index may be whole; a Milvus server is down or out of reach)."""
     try:
-        return json.loads((Path(build) / "manifest.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        yield
+    except SearchUnavailableError as error:
+        st.error(f"The search service is unavailable, so nothing can be searched just now ({error.detail}). "
+                 "Try again in a minute; if it goes on, tell whoever runs the service.")
+        st.stop()
+
+
+def _manifest(settings: Settings) -> dict:
+    try:
+        return open_store(settings).read_manifest()
+    except IndexerError:
         return {}
 
 
 @st.cache_data(ttl=30, show_spinner=False)
 def staleness(index_folder: str, build: str, model: str, max_passage_tokens: int) -> list[str]:
     """Why the index no longer matches the corpus folders it was built from (checked at most every 30 s)."""
-    folders = [Path(folder) for folder in _manifest(Path(build)).get("corpus", [])]
     settings = replace(app_settings(), index=Path(index_folder), model=model, max_passage_tokens=max_passage_tokens)
+    folders = [Path(folder) for folder in _manifest(settings).get("corpus", [])]
     try:
         return stale_reasons(folders, Path(index_folder), settings)
+    except SearchUnavailableError:
+        raise
     except IndexerError as error:
         return [str(error)]
 
@@ -250,7 +267,7 @@ def staleness(index_folder: str, build: str, model: str, max_passage_tokens: int
 def stale_reasons_for(searcher: Searcher) -> list[str]:
     """Why the searcher's index is out of date; empty when it is up to date."""
     settings = searcher.settings
-    return staleness(str(settings.index), str(searcher.index.folder), settings.model, settings.max_passage_tokens)
+    return staleness(str(settings.index), searcher.index.build_id, settings.model, settings.max_passage_tokens)
 
 
 def show_stale_warning(searcher: Searcher) -> None:
@@ -275,7 +292,7 @@ def _cached_search(_searcher: Searcher, build: str, highlighted: bool, query: st
 
 def search(searcher: Searcher, query: str, k: int, filters: Filters) -> list[Hit]:
     """Searcher.search, remembered per build, so reruns (opening an expander, downloading) cost nothing."""
-    return _cached_search(searcher, str(searcher.index.folder), _highlights(searcher), query, k, repr(filters),
+    return _cached_search(searcher, searcher.index.build_id, _highlights(searcher), query, k, repr(filters),
                           filters)
 
 
@@ -289,7 +306,7 @@ def answer(searcher: Searcher, query: str, hits: list[Hit]) -> list:
     if compose_answer is None or not hits:
         return []
     ids = tuple(hit.passage.passage_id for hit in hits)
-    return _cached_answer(hits, str(searcher.index.folder), query, ids)
+    return _cached_answer(hits, searcher.index.build_id, query, ids)
 
 
 def recommendations(searcher: Searcher, query: str, hits: list[Hit], filters: Filters) -> list:
