@@ -38,6 +38,13 @@ OTHER = ("Exampleton improvement plan\n\n"
          "1.1 Every care leaver will have a pathway plan reviewed at least every six months by a personal adviser.\n")
 
 
+def fake_cli(monkeypatch, index) -> None:
+    """CLI commands run with the fake embedder against `index`."""
+    monkeypatch.setenv("INDEXER_MODEL", HashingEmbedder.name)
+    monkeypatch.setenv("INDEXER_INDEX", str(index))
+    monkeypatch.setattr(embedding, "load_embedder", lambda settings=None: HashingEmbedder())
+
+
 def build(folder: Path, settings, embedder=None, **kwargs):
     return build_index([folder], settings.index, embedder or HashingEmbedder(), settings, progress=False,
                        log=lambda *_: None, **kwargs)
@@ -139,9 +146,7 @@ def test_a_second_writer_is_refused_while_a_build_holds_the_lock(tmp_path, monke
     import multiprocessing
 
     index = tmp_path / "index"
-    monkeypatch.setenv("INDEXER_MODEL", HashingEmbedder.name)
-    monkeypatch.setenv("INDEXER_INDEX", str(index))
-    monkeypatch.setattr(embedding, "load_embedder", lambda settings=None: HashingEmbedder())
+    fake_cli(monkeypatch, index)
     corpus = write_files(tmp_path / "corpus", {"good.txt": GOOD})
     extra = write_files(tmp_path / "extra", {"plan.txt": OTHER})
     assert cli.main(["build", "--corpus", str(corpus), "--quiet"]) == 0
@@ -169,9 +174,7 @@ def test_a_second_writer_is_refused_while_a_build_holds_the_lock(tmp_path, monke
 def test_a_writer_that_waited_plans_from_the_index_the_other_writer_left(tmp_path, monkeypatch, capsys):
     """`add` during a long build: when the build ends, the add is planned again from its manifest."""
     index = tmp_path / "index"
-    monkeypatch.setenv("INDEXER_MODEL", HashingEmbedder.name)
-    monkeypatch.setenv("INDEXER_INDEX", str(index))
-    monkeypatch.setattr(embedding, "load_embedder", lambda settings=None: HashingEmbedder())
+    fake_cli(monkeypatch, index)
     corpus = write_files(tmp_path / "corpus", {"good.txt": GOOD})
     extra = write_files(tmp_path / "extra", {"plan.txt": OTHER, "letter.txt": GOOD.replace("31.", "41.")})
     assert cli.main(["build", "--corpus", str(corpus), "--quiet"]) == 0
@@ -212,9 +215,7 @@ def test_a_file_name_that_is_not_utf8_is_skipped_by_name_and_the_build_completes
     assert "caf\\xe9.txt" in path and "not valid UTF-8" in reason
     assert not [p for p in (settings.index / "builds").iterdir() if p.name.startswith(".incomplete")]
     assert stale_reasons([corpus], settings.index, settings) == []
-    monkeypatch.setenv("INDEXER_MODEL", HashingEmbedder.name)
-    monkeypatch.setenv("INDEXER_INDEX", str(settings.index))
-    monkeypatch.setattr(embedding, "load_embedder", lambda settings=None: HashingEmbedder())
+    fake_cli(monkeypatch, settings.index)
     assert cli.main(["build", "--corpus", str(corpus), "--quiet"]) == 0
     out = capsys.readouterr().out
     out.encode("utf-8")  # printable
@@ -222,9 +223,7 @@ def test_a_file_name_that_is_not_utf8_is_skipped_by_name_and_the_build_completes
 
 
 def test_a_newline_in_a_file_name_is_printed_escaped(tmp_path, monkeypatch, capsys):
-    monkeypatch.setenv("INDEXER_MODEL", HashingEmbedder.name)
-    monkeypatch.setenv("INDEXER_INDEX", str(tmp_path / "index"))
-    monkeypatch.setattr(embedding, "load_embedder", lambda settings=None: HashingEmbedder())
+    fake_cli(monkeypatch, tmp_path / "index")
     corpus = write_files(tmp_path / "corpus", {"good.txt": GOOD, "bad\nname.xyz": "x"})
     assert cli.main(["build", "--corpus", str(corpus), "--quiet"]) == 0
     skipped = [line for line in capsys.readouterr().out.splitlines() if line.startswith("skipped")]
@@ -274,9 +273,7 @@ CORRUPTIONS = {
 @pytest.mark.parametrize("case", list(CORRUPTIONS))
 def test_a_corrupt_index_is_reported_and_rebuilt(tmp_path, monkeypatch, capsys, case):
     index = tmp_path / "index"
-    monkeypatch.setenv("INDEXER_MODEL", HashingEmbedder.name)
-    monkeypatch.setenv("INDEXER_INDEX", str(index))
-    monkeypatch.setattr(embedding, "load_embedder", lambda settings=None: HashingEmbedder())
+    fake_cli(monkeypatch, index)
     corpus = write_files(tmp_path / "corpus", {"good.txt": GOOD, "plan.txt": OTHER})
     assert cli.main(["build", "--corpus", str(corpus), "--quiet"]) == 0
     CORRUPTIONS[case](store.current_build(index))
@@ -462,9 +459,7 @@ def test_a_build_killed_with_sigkill_leaves_no_reader_processes(tmp_path):
 
 @pytest.fixture
 def cli_env(tmp_path, monkeypatch):
-    monkeypatch.setenv("INDEXER_MODEL", HashingEmbedder.name)
-    monkeypatch.setenv("INDEXER_INDEX", str(tmp_path / "index"))
-    monkeypatch.setattr(embedding, "load_embedder", lambda settings=None: HashingEmbedder())
+    fake_cli(monkeypatch, tmp_path / "index")
     corpus = write_files(tmp_path / "corpus", {
         "exampleton.txt": GOOD, "metadata.csv": "file,authority,doc_type,date\n"
                                                 "exampleton.txt,Exampleton,inspection report,2023-05-12\n"})
