@@ -32,6 +32,7 @@ from .splitting import split_passages
 from .locking import build_lock  # noqa: F401  (the CLI takes it from here)
 from .store import SentenceVectors, open_store
 
+UNREADABLE = "unreadable"  # the checksum recorded for a file the build could not open
 IGNORED_NAMES = {METADATA_FILE, "README.md", "readme.md", ".gitkeep", ".DS_Store"}
 PARALLEL_READING_FROM = 8  # files to read before a second process pays for its start-up
 
@@ -71,6 +72,9 @@ class Plan:
         found, problems = scan_corpus(list(self.folders))
         seen, unique = set(), []
         for path in found + list(self.added):
+            if path in self.added and _bad_name(path):
+                problems.append((path, BAD_NAME))
+                continue
             resolved = str(path.resolve())
             if resolved not in removed and resolved not in seen:
                 seen.add(resolved)
@@ -107,11 +111,14 @@ def scan_corpus(folders: list[Path], follow_links: bool | None = None) -> tuple[
                 (Path(error.filename or folder), f"folder cannot be read: {error.strerror or error}"))):
             for name in sorted(subfolders):
                 path = Path(here) / name
-                if path.is_symlink():
+                if path.is_symlink() and not name.startswith("."):
                     target = path.resolve()
-                    reason = ("a link back into the corpus folder (a loop): not followed"
-                              if root == target or root in target.parents else
-                              f"a link to a folder outside the corpus folder ({printable(str(target))}): not followed")
+                    if target == root or target in path.parents:
+                        reason = "a link to a folder above it (a loop): not followed"
+                    elif root in target.parents:
+                        reason = "a link to another folder of the corpus: not followed (its files are read there)"
+                    else:
+                        reason = f"a link to a folder outside the corpus folder ({printable(str(target))}): not followed"
                     problems.append((path, reason))
             subfolders[:] = sorted(name for name in subfolders if not (Path(here) / name).is_symlink()
                                    and not name.startswith("."))
@@ -128,10 +135,17 @@ def scan_corpus(folders: list[Path], follow_links: bool | None = None) -> tuple[
     return files, problems
 
 
+BAD_NAME = "its name is not valid UTF-8 (shown with \\x escapes): rename the file to index it"
+
+
+def _bad_name(path: Path) -> bool:
+    return any("\udc80" <= char <= "\udcff" for char in str(path))
+
+
 def _unusable(path: Path, root: Path, follow: bool) -> str | None:
     """Why a file found in a corpus folder is not read, or None."""
-    if any("\udc80" <= char <= "\udcff" for char in str(path)):
-        return "its name is not valid UTF-8 (shown with \\x escapes): rename the file to index it"
+    if _bad_name(path):
+        return BAD_NAME
     if not path.is_symlink():
         return None if path.is_file() else "not a regular file"
     if not path.exists():
@@ -209,7 +223,13 @@ def stale_reasons(folders: list[Path], index_folder: Path, settings: Settings) -
         reasons.append(f"removed file {name}")
     for name in sorted(set(present) & (set(indexed) | set(unread))):
         was = indexed.get(name) or unread.get(name)
-        if was is not None and was != "" and file_checksum(present[name]) != was:
+        try:
+            now = file_checksum(present[name])
+        except OSError:
+            continue  # still unreadable: a build would skip it again
+        if was == UNREADABLE:
+            reasons.append(f"file {name} can be read now")
+        elif was and now != was:
             reasons.append(f"changed file {name}")
     try:
         store.check()
@@ -315,7 +335,7 @@ def _read_all(jobs: list[tuple[Path, str]], progress: bool):
         yield from results
     finally:
         if executor:
-            executor.shutdown()
+            executor.shutdown(cancel_futures=True)  # an error part-way: do not wait for every queued read
 
 
 def build_index(folders: list[Path], index_folder: Path, embedder: Embedder, settings: Settings,
@@ -351,7 +371,7 @@ def build_index(folders: list[Path], index_folder: Path, embedder: Embedder, set
             checksum = file_checksum(path)
         except OSError as error:
             report.skipped.append((printable(str(path)), f"cannot be read: {error.strerror or error}"))
-            unread[resolved] = ""
+            unread[resolved] = UNREADABLE
             continue
         file_checksums[resolved] = checksum
         if checksum in by_checksum:
@@ -405,7 +425,7 @@ def build_index(folders: list[Path], index_folder: Path, embedder: Embedder, set
         passages.extend(entry["passages"])
         report.documents.append((str(entry["path"]), entry["doc_id"], len(entry["passages"])))
     if not passages:
-        detail = "; ".join(f"{path}: {reason}" for path, reason in report.skipped)
+        detail = printable("; ".join(f"{path}: {reason}" for path, reason in report.skipped))
         raise IndexerError(f"nothing could be indexed ({detail})" if detail else
                            f"nothing to index: no documents in {', '.join(map(str, plan.folders))}")
 

@@ -144,18 +144,21 @@ def _nearest(value: str, choices, what: str) -> str:
 
 
 def _date_option(value: str | None, name: str) -> str | None:
+    """YYYY, YYYY-MM or YYYY-MM-DD, checked and written with two-digit months and days ("2019-5" -> "2019-05"),
+    as the dates it is compared with are."""
     from datetime import date
 
     if value is None:
         return None
-    parts = value.split("-")
+    parts = value.strip().split("-")
     try:
         if len(parts) > 3 or len(parts[0]) != 4:
             raise ValueError
-        date(int(parts[0]), int(parts[1]) if len(parts) > 1 else 1, int(parts[2]) if len(parts) > 2 else 1)
+        numbers = [int(part) for part in parts]
+        date(numbers[0], numbers[1] if len(numbers) > 1 else 1, numbers[2] if len(numbers) > 2 else 1)
     except ValueError:
         raise IndexerError(f"{name} {value!r} is not a date: give YYYY, YYYY-MM or YYYY-MM-DD") from None
-    return value
+    return "-".join([f"{numbers[0]:04d}", *(f"{n:02d}" for n in numbers[1:])])
 
 
 def _filters(args, searcher):

@@ -9,7 +9,7 @@ A later passage is linked only when its similarity clears a bar set on hand-labe
 otherwise the chain says "not found in the later report". The outcome is read from what is linked:
 - "still weak" when the next report recommends the same again, or its linked findings read as weaknesses;
 - "improved" when its linked findings read as strengths (tone.py);
-- "not mentioned" when nothing in the next report clears the bar.
+- "not mentioned" when nothing in the next report clears the bar, or what clears it makes no judgement (all neutral).
 No model call: recommendations, passages and sentences are compared by the vectors the build stored.
 """
 

@@ -194,8 +194,7 @@ NEIGHBOURS_AFTER = re.compile(r"^(?:['’]s)?\s*(?:and\s+(?:its|their)\s+(?:ten\
                               r"neighbou?rs\b", re.I)
 NEIGHBOURS_BEFORE = re.compile(r"\b(?:statistical|stat)\s+neighbou?rs\s+(?:of|to|for)\s+(?:the\s+)?$", re.I)
 _REGION_NAMES = {**{fold(region): region for region in sorted({a.region for a in load_register() if a.region})},
-                 "yorkshire and humber": "Yorkshire and the Humber", "east": "East of England",
-                 "the east of england": "East of England"}
+                 "yorkshire and humber": "Yorkshire and the Humber"}
 REGION_PHRASE = re.compile(
     r"(?P<before>\b(?:in|across|from|within|throughout|for)\s+(?:the\s+)?)?"
     r"\b(?P<region>North East|North West|Yorkshire and (?:the )?Humber|East Midlands|West Midlands|East of England|"

@@ -297,6 +297,9 @@ def write_index(index_folder: Path, manifest: dict, documents: list[dict], passa
                                "(the index in use is unchanged); free some space and build again") from None
         raise IndexerError(f"could not write the new build in {builds}: {error.strerror or error} "
                            "(the index in use is unchanged)") from None
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)  # killed or failed another way: no partial folder either
+        raise
     _point_current(index_folder, final)
     _fsync_directory(index_folder)
     _remove_old_builds(builds, keep=final)
@@ -622,8 +625,11 @@ class FileStore:
         build = current_build(self.folder)
         if build is None:
             raise IndexMissingError(f"no index in {self.folder}: run `python -m indexer build`")
-        with open(build / "documents.jsonl", encoding="utf-8") as handle:
-            return [json.loads(line) for line in handle]
+        try:
+            with open(build / "documents.jsonl", encoding="utf-8") as handle:
+                return [json.loads(line) for line in handle]
+        except (OSError, ValueError) as error:
+            raise _corrupt(self.folder, f"documents.jsonl cannot be read: {error}") from None
 
     def contents(self) -> Contents | None:
         """The current build's rows and vectors; None when there is none or it cannot be read whole."""

@@ -17,7 +17,8 @@ authority's later documents: its improvement plans and council papers from the r
 next Ofsted inspection. A later passage is shown only when it is close enough to the recommendation (a
 bar set on hand-labelled pairs, eval/FOLLOW.md); otherwise the chain says **not found in the later
 report**. The outcome: **still weak** when the next report recommends the same again or its linked findings
-read as weaknesses, **improved** when they read as strengths, **not mentioned** when nothing clears the bar.
+read as weaknesses, **improved** when they read as strengths, **not mentioned** when nothing clears the bar or
+what clears it makes no judgement.
 Every line shown is a quotation with its citation; the outcome is the tool's reading — check the quotes."""
 
 
@@ -34,7 +35,8 @@ def _on_theme(_searcher, build: str, theme: str, filters_key: str, _filters):
 def timeline_chart(timeline) -> alt.Chart:
     frame = pd.DataFrame([{"date": record.get("date") or "", "type": record["doc_type"],
                            "grade": (record.get("grades") or {}).get("overall effectiveness", "not graded"),
-                           "title": record["title"]} for record in timeline if record.get("date")])
+                           "title": record["title"]} for record in timeline if record.get("date")],
+                         columns=["date", "type", "grade", "title"])
     frame["date"] = pd.to_datetime(frame["date"].str.pad(10, "right", "-").str.replace("--", "-01", regex=False)
                                    .str.replace(r"-+$", "", regex=True), errors="coerce", format="mixed")
     return alt.Chart(frame.dropna(subset=["date"])).mark_point(size=160, filled=True).encode(
@@ -83,7 +85,7 @@ if authority:
         for number, chain in enumerate(inspection.chains, start=1):
             text = recommendation_text(chain.recommendation)
             short = text if len(text) < 110 else text[:107] + "…"
-            with st.expander(f"{number}. {short} — {chain.outcome}"):
+            with st.expander(core.md(f"{number}. {short} — {chain.outcome}")):  # document text: never Markdown
                 parts = [f'<p><q>{core.esc(text)}</q> <span class="src">— {core.esc(chain.recommendation.citation)}'
                          f'</span></p>']
                 parts.append("<p><b>What the council planned</b></p><ul>"

@@ -6,6 +6,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+from indexer.authorities import load_register
 from indexer.comparing import compare
 from indexer.export import comparison_csv, comparison_markdown, comparison_records, safe_cell
 from indexer.tone import LABELS
@@ -131,7 +132,8 @@ with right:
     mine_choices = sorted(row.authority for row in result.rows)
     inner_left, inner_right = st.columns([3, 2], vertical_alignment="bottom")
     inner_left.selectbox("My authority", mine_choices, key="mine", index=None, placeholder="Choose an authority")
-    inner_right.button("+ neighbours", on_click=set_neighbours, disabled=not st.session_state.get("mine"),
+    registered = {authority.name for authority in load_register()}
+    inner_right.button("+ neighbours", on_click=set_neighbours, disabled=st.session_state.get("mine") not in registered,
                        help="Compare this authority with its ten statistical neighbours (sets the sidebar filter).")
 
 by = st.radio("Chart by", list(GROUPINGS), key="by", format_func=GROUPINGS.get, horizontal=True)
@@ -190,7 +192,7 @@ opened = st.session_state.get("open") or ""
 core.write_url({"theme": "", "min": DEFAULT_SIMILARITY, "by": "grade", "ct": [], "cg": list(named), "pick": "",
                 "open": ""})
 if opened and opened in {row.authority for row in result.rows}:
-    st.subheader(f"{opened}: its passages on the theme", anchor=False)
+    st.subheader(f"{core.md(opened)}: its passages on the theme", anchor=False)
     st.html(core.grades_html(searcher, opened))
     hits = core.search(searcher, result.theme, CANDIDATES, replace(filters, authorities=(opened,)))
     for hit in hits[:PER_AUTHORITY]:
