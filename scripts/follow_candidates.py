@@ -34,6 +34,8 @@ def main() -> None:
     parser.add_argument("--authorities", type=int, default=22)
     parser.add_argument("--per-recommendation", type=int, default=4)
     parser.add_argument("--seed", type=int, default=20261201)
+    parser.add_argument("--exclude", type=Path, help="a pairs file whose authorities are left out (a further draw)")
+    parser.add_argument("--all-dev", action="store_true", help="put every authority drawn in dev (more training pairs)")
     args = parser.parse_args()
     settings = Settings.from_env(index=args.index)
     searcher = Searcher(load_index(settings.index, settings), load_embedder(settings), settings)
@@ -41,10 +43,14 @@ def main() -> None:
     names = sorted({r["authority"] for r in index.documents.values() if r.get("authority")})
     eligible = [name for name in names if len(reports(index, name)) >= 2]
     rng = random.Random(args.seed)
-    others = [name for name in eligible if name not in ALWAYS]
+    taken = set()
+    if args.exclude:
+        taken = {json.loads(line)["authority"] for line in args.exclude.read_text(encoding="utf-8").splitlines()}
+    others = [name for name in eligible if name not in ALWAYS and name not in taken]
     rng.shuffle(others)
-    chosen = list(ALWAYS) + others[:args.authorities - len(ALWAYS)]
-    heldout = set(chosen[len(ALWAYS):][::2]) | {"Tameside"}
+    first = [] if args.exclude else list(ALWAYS)
+    chosen = first + others[:args.authorities - len(first)]
+    heldout = set() if args.all_dev else set(chosen[len(first):][::2]) | {"Tameside"}
     for authority in chosen:
         inspections = reports(index, authority)
         earlier, later = inspections[-2], inspections[-1]
