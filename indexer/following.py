@@ -47,6 +47,8 @@ class Link:
     end: int
     tone: str | None  # strength | weakness | neutral for findings and summaries; None otherwise
     relevance: float = 0.0  # how likely the passage is about what was recommended (relevance model), 0..1
+    passage_score: float = 0.0  # the passage vector's cosine with the recommendation
+    sentence_score: float = 0.0  # its closest sentence's
 
     @property
     def sentence(self) -> str:
@@ -154,7 +156,7 @@ def reports(index, authority: str) -> list[dict]:
 
 
 def _has_pages(index, record: dict) -> bool:
-    return any(p.page is not None for p in index.passages if p.doc_id == record["doc_id"])
+    return any(p.page is not None for p in index.document_passages(record["doc_id"]))
 
 
 def follow(searcher, authority: str, bar: float | None = None, action_bar: float = ACTION_BAR) -> Follow:
@@ -166,7 +168,7 @@ def follow(searcher, authority: str, bar: float | None = None, action_bar: float
     out, outcomes = [], Counter()
     for number, report in enumerate(inspections):
         later = inspections[number + 1] if number + 1 < len(inspections) else None
-        recommendations = [p for p in index.passages if p.doc_id == report["doc_id"] and p.kind == "recommendation"]
+        recommendations = [p for p in index.document_passages(report["doc_id"]) if p.kind == "recommendation"]
         chains = []
         for recommendation in recommendations:
             chain = trace(searcher, recommendation, report, later, bar, action_bar)
@@ -180,8 +182,8 @@ def candidates(searcher, recommendation: Passage, doc_ids: set[str], kinds: tupl
                ) -> list[Link]:
     """Passages of the given documents and kinds, scored against the recommendation, best first (no bar)."""
     index = searcher.index
-    rows = np.array([row for row, p in enumerate(index.passages) if p.doc_id in doc_ids and p.kind in kinds],
-                    dtype=np.int64)
+    rows = np.sort(np.array([row for doc_id in doc_ids for row in index.rows_of_document.get(doc_id, ())
+                             if index.passages[row].kind in kinds], dtype=np.int64))
     if not len(rows):
         return []
     retriever = searcher.retriever
@@ -210,7 +212,8 @@ def candidates(searcher, recommendation: Passage, doc_ids: set[str], kinds: tupl
             links[place][4] = said
     links.sort(key=lambda link: -link[1])
     chances = relevance(link_features(recommendation, links, index.stem_frequency, len(index.passages)))
-    return [Link(*link[:5], relevance=float(chance)) for link, chance in zip(links, chances)]
+    return [Link(*link[:5], relevance=float(chance), passage_score=link[5], sentence_score=link[6])
+            for link, chance in zip(links, chances)]
 
 
 def trace(searcher, recommendation: Passage, report: dict, later: dict | None, bar: float | None = None,

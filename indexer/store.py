@@ -66,9 +66,12 @@ class Index:
     name: str = ""  # the build, when it is not a folder (Milvus: its URI and collection)
     retriever: "Retriever" = field(init=False, repr=False, compare=False)  # what searches ask for candidates
     _columns: "FilterColumns | None" = field(init=False, default=None, repr=False, compare=False)
+    rows_of_document: dict[str, list[int]] = field(init=False, default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self):
         self.row_of = {passage.passage_id: row for row, passage in enumerate(self.passages)}
+        for row, passage in enumerate(self.passages):  # doc_id -> its rows in reading order, made once
+            self.rows_of_document.setdefault(passage.doc_id, []).append(row)
         self.retriever = self.remote if self.remote is not None else FilesRetriever(self)
 
     @property
@@ -117,7 +120,7 @@ class Index:
 
     def document_passages(self, doc_id: str) -> list[Passage]:
         """All passages of one document, in reading order."""
-        return [passage for passage in self.passages if passage.doc_id == doc_id]
+        return [self.passages[row] for row in self.rows_of_document.get(doc_id, ())]
 
 
 @dataclass

@@ -38,7 +38,7 @@ def labelled_features(searcher, grouped) -> tuple[np.ndarray, np.ndarray, np.nda
             continue
         links = following.candidates(searcher, recommendation, {later["doc_id"]}, following.LATER_KINDS)
         links = links[:following.MAX_CANDIDATES]
-        raw = [[l.passage, l.score, l.start, l.end, l.tone, *_cosines(searcher, recommendation, l)] for l in links]
+        raw = [[l.passage, l.score, l.start, l.end, l.tone, l.passage_score, l.sentence_score] for l in links]
         features = following.link_features(recommendation, raw, searcher.index.stem_frequency,
                                            len(searcher.index.passages))
         for pair in pairs:
@@ -49,16 +49,6 @@ def labelled_features(searcher, grouped) -> tuple[np.ndarray, np.ndarray, np.nda
                 labels.append(int(bool(pair["relevant"])))
                 groups.append(number)
     return np.array(rows), np.array(labels), np.array(groups)
-
-
-def _cosines(searcher, recommendation, link) -> tuple[float, float]:
-    index = searcher.index
-    query = np.asarray(index.vectors[index.row_of[recommendation.passage_id]], dtype=np.float32)
-    row = index.row_of[link.passage.passage_id]
-    passage = float(np.asarray(index.vectors[row], dtype=np.float32) @ query)
-    spans, vectors = index.sentences.of(row)
-    sentence = float((vectors @ query).max()) if len(spans) else passage
-    return passage, sentence
 
 
 def main() -> None:
