@@ -5,8 +5,8 @@
 Each labelled pair is a recommendation and one passage of the next inspection, relevant or not; each
 recommendation has an outcome (improved, still weak, not mentioned). Pairs are found again in the index by
 their text (the recommendation's words in the earlier report, the later sentence in the later report), so
-the labels outlive a change of reader or splitter. A link is what `following.trace` shows: a later passage
-among the best MAX_LINKS that clears the bar.
+the labels outlive a change of reader or splitter. A link is what `following.trace` shows: one of the best
+MAX_CANDIDATES by similarity whose relevance clears the bar (at most MAX_LINKS).
 - precision: of the labelled pairs it links, the share labelled relevant (links to unlabelled passages are
   counted apart, as "unjudged");
 - recall: of the pairs labelled relevant, the share it links;
@@ -38,12 +38,12 @@ def norm(text: str) -> str:
     return " ".join(text.replace("’", "'").split()).lower()
 
 
-def load_pairs(path: Path, split: str | None) -> dict[str, list[dict]]:
-    """Labelled pairs grouped by recommendation id, of one split (or all)."""
+def load_pairs(path: Path, split: str | None, draw: str | None = None) -> dict[str, list[dict]]:
+    """Labelled pairs grouped by recommendation id, of one split (or all) and one draw (or all)."""
     grouped: dict[str, list[dict]] = {}
     with open(path, encoding="utf-8") as handle:
         for row in map(json.loads, handle):
-            if split in (None, row["split"]):
+            if split in (None, row["split"]) and draw in (None, row.get("draw", "first")):
                 grouped.setdefault(row["recommendation_id"], []).append(row)
     return grouped
 
@@ -67,39 +67,34 @@ def locate(index, pairs: list[dict]):
     return None, earlier, later
 
 
-def judge(searcher, grouped: dict[str, list[dict]], bar: float, same_again: float) -> dict:
+def judge(searcher, grouped: dict[str, list[dict]], bar: float) -> dict:
     index = searcher.index
     linked_relevant = linked_irrelevant = unjudged = relevant_total = found_pairs = 0
     outcomes, missing = Counter(), 0
     confusion: Counter[tuple[str, str]] = Counter()
-    saved = following.SAME_AGAIN
-    following.SAME_AGAIN = same_again
-    try:
-        for pairs in grouped.values():
-            recommendation, earlier, later = locate(index, pairs)
-            if recommendation is None:
-                missing += 1
-                continue
-            chain = following.trace(searcher, recommendation, earlier, later, bar)
-            shown = [norm(link.passage.text) for link in chain.later]
-            judged_shown = set()
-            for pair in pairs:
-                sentence = norm(pair["later_sentence"])
-                place = next((i for i, text in enumerate(shown) if sentence in text), None)
-                found_pairs += 1
-                relevant_total += bool(pair["relevant"])
-                if place is not None:
-                    judged_shown.add(place)
-                    if pair["relevant"]:
-                        linked_relevant += 1
-                    else:
-                        linked_irrelevant += 1
-            unjudged += len(set(range(len(shown))) - judged_shown)
-            gold = pairs[0]["outcome"]
-            confusion[(gold, chain.outcome)] += 1
-            outcomes["right" if chain.outcome == gold else "wrong"] += 1
-    finally:
-        following.SAME_AGAIN = saved
+    for pairs in grouped.values():
+        recommendation, earlier, later = locate(index, pairs)
+        if recommendation is None:
+            missing += 1
+            continue
+        chain = following.trace(searcher, recommendation, earlier, later, bar)
+        shown = [norm(link.passage.text) for link in chain.later]
+        judged_shown = set()
+        for pair in pairs:
+            sentence = norm(pair["later_sentence"])
+            place = next((i for i, text in enumerate(shown) if sentence in text), None)
+            found_pairs += 1
+            relevant_total += bool(pair["relevant"])
+            if place is not None:
+                judged_shown.add(place)
+                if pair["relevant"]:
+                    linked_relevant += 1
+                else:
+                    linked_irrelevant += 1
+        unjudged += len(set(range(len(shown))) - judged_shown)
+        gold = pairs[0]["outcome"]
+        confusion[(gold, chain.outcome)] += 1
+        outcomes["right" if chain.outcome == gold else "wrong"] += 1
     linked = linked_relevant + linked_irrelevant
     return {"recommendations": len(grouped) - missing, "not found in the index": missing, "pairs": found_pairs,
             "precision": round(linked_relevant / linked, 3) if linked else None,
@@ -114,24 +109,25 @@ def main() -> None:
     parser.add_argument("--index", type=Path, required=True)
     parser.add_argument("--pairs", type=Path, default=PAIRS)
     parser.add_argument("--split", default="heldout", help="dev, heldout or all")
+    parser.add_argument("--draw", help="first, second, third or fourth: one draw of pairs only (eval/FOLLOW.md)")
     parser.add_argument("--sweep", action="store_true", help="several bars (for choosing on dev)")
     args = parser.parse_args()
     settings = Settings.from_env(index=args.index)
     searcher = Searcher(load_index(settings.index, settings), load_embedder(settings), settings)
-    grouped = load_pairs(args.pairs, None if args.split == "all" else args.split)
+    grouped = load_pairs(args.pairs, None if args.split == "all" else args.split, args.draw)
     if args.sweep:
         bars = (0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75) if following.relevance_model() is None else (
-            0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
+            0.4, 0.5, 0.55, 0.6, 0.65, 0.7, 0.8)
         for bar in bars:
-            for again in (0.75,):
-                result = judge(searcher, grouped, bar, again)
-                print(f"bar {bar:.2f} same-again {again:.2f}: precision {result['precision']} recall {result['recall']} "
-                      f"outcome {result['outcome accuracy']} (links judged {result['links judged']}, "
-                      f"unjudged {result['links unjudged']})")
+            result = judge(searcher, grouped, bar)
+            print(f"bar {bar:.2f}: precision {result['precision']} recall {result['recall']} "
+                  f"outcome {result['outcome accuracy']} (links judged {result['links judged']}, "
+                  f"unjudged {result['links unjudged']})")
         return
-    result = judge(searcher, grouped, following.link_bar(), following.SAME_AGAIN)
-    print(f"{args.split}: bar {following.link_bar():.3f} ({'relevance model' if following.relevance_model() else 'similarity'}), "
-          f"same-again {following.SAME_AGAIN}")
+    result = judge(searcher, grouped, following.link_bar())
+    models = following.models_for(searcher.index.manifest.get("model"))
+    print(f"{args.split}{f' ({args.draw} draw)' if args.draw else ''}: bar {following.link_bar():.3f} "
+          f"({'relevance and outcome models' if models else 'similarity and the tone rule'})")
     print(json.dumps(result, indent=2))
 
 

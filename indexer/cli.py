@@ -380,7 +380,10 @@ def command_follow(args) -> int:
                     continue
                 later = chain.later_report
                 print(f"     Next inspection ({format_date(later.get('date'))}"
-                      f"{', ' + chain.later_grade if chain.later_grade else ''}): {chain.outcome}")
+                      f"{', ' + chain.later_grade if chain.later_grade else ''}): {chain.outcome}"
+                      + (f" (probability {chain.confidence:.2f})" if chain.confidence is not None else ""))
+                if chain.basis:
+                    print(f"       read from: {chain.basis}")
                 if not chain.later:
                     print("       not found in the later report")
                 for link in chain.later:
@@ -396,7 +399,8 @@ def follow_json(result) -> dict:
 
     def link(item):
         return {"sentence": item.sentence, "citation": item.passage.citation, "passage_id": item.passage.passage_id,
-                "kind": item.passage.kind, "tone": item.tone, "score": round(item.score, 4)}
+                "kind": item.passage.kind, "tone": item.tone, "score": round(item.score, 4),
+                "relevance": round(item.relevance, 4)}
 
     return {
         "authority": result.authority,
@@ -411,6 +415,8 @@ def follow_json(result) -> dict:
                 "plan_actions": [link(item) for item in chain.actions],
                 "next_inspection": chain.later_report["doc_id"] if chain.later_report else None,
                 "next_grade": chain.later_grade, "outcome": chain.outcome,
+                "outcome_probability": None if chain.confidence is None else round(chain.confidence, 3),
+                "outcome_basis": chain.basis,
                 "later": [link(item) for item in chain.later],
             } for chain in inspection.chains],
         } for inspection in result.inspections],

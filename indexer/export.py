@@ -221,7 +221,8 @@ def comparison_markdown(title: str, theme: str, rows, notes: Sequence[str] = ())
 
 
 FOLLOW_COLUMNS = ("authority", "inspection", "inspection_grade", "recommendation", "recommendation_citation",
-                  "plan_actions", "next_inspection", "next_grade", "outcome", "later_evidence")
+                  "plan_actions", "next_inspection", "next_grade", "outcome", "outcome_probability", "outcome_basis",
+                  "later_evidence")
 
 
 def follow_records(authority: str, inspections) -> list[dict]:
@@ -241,6 +242,8 @@ def follow_records(authority: str, inspections) -> list[dict]:
                 "plan_actions": " | ".join(f"“{' '.join(l.sentence.split())}” ({l.passage.citation})" for l in chain.actions),
                 "next_inspection": (chain.later_report or {}).get("date") or "",
                 "next_grade": chain.later_grade or "", "outcome": chain.outcome,
+                "outcome_probability": "" if chain.confidence is None else f"{chain.confidence:.2f}",
+                "outcome_basis": chain.basis,
                 "later_evidence": " | ".join(f"“{' '.join(l.sentence.split())}” [{l.tone or l.passage.kind}] "
                                              f"({l.passage.citation})" for l in chain.later),
             })
@@ -279,7 +282,9 @@ def follow_markdown(authority: str, inspections) -> str:
                 continue
             lines.append(f"- Next inspection ({escape_markdown(chain.later_report.get('date') or '')}"
                          f"{', ' + escape_markdown(chain.later_grade) if chain.later_grade else ''}): "
-                         f"**{escape_markdown(chain.outcome)}**")
+                         f"**{escape_markdown(chain.outcome)}**"
+                         + (f" (probability {chain.confidence:.2f})" if chain.confidence is not None else "")
+                         + (f"; read from: {escape_markdown(chain.basis)}" if chain.basis else ""))
             for link in chain.later:
                 lines.append(f"  - “{escape_markdown(' '.join(link.sentence.split()))}” "
                              f"[{escape_markdown(link.tone or link.passage.kind)}] — {escape_markdown(link.passage.citation)}")

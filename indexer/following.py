@@ -5,11 +5,15 @@ papers after the report), and what did the next inspection say about X? Each rec
 to improve" item) is compared, by meaning, with every passage of the same authority's later documents:
 - plan actions and council narrative dated from the report's year on;
 - findings, summaries and recommendations of the next Ofsted inspection.
-A later passage is linked only when its similarity clears a bar set on hand-labelled pairs (eval/FOLLOW.md);
-otherwise the chain says "not found in the later report". The outcome is read from what is linked:
-- "still weak" when the next report recommends the same again, or its linked findings read as weaknesses;
-- "improved" when its linked findings read as strengths (tone.py);
-- "not mentioned" when nothing in the next report clears the bar, or what clears it makes no judgement (all neutral).
+A later passage is linked only when a relevance model (trained on hand-labelled pairs, eval/FOLLOW.md) gives it
+a probability above a bar chosen on those pairs for precision; otherwise the chain says "not found in the
+later report". The model reads the passage's similarity, its words, and the practice areas it shares with the
+recommendation (practice_areas.py). The outcome (improved / still weak / not mentioned) is read by a second
+small model from the evidence around the recommendation in the next report: how close its own "What needs to
+improve" items come, the tone of the best candidates weighted by their relevance (tone.py), and the later
+grade for the area. Each outcome carries its probability and, in words, the evidence it was read from.
+Without the trained models (another embedding model, a test's fake embedder) links need SIMILARITY_BAR and the
+outcome follows the linked passages' tone.
 No model call: recommendations, passages and sentences are compared by the vectors the build stored.
 """
 
@@ -24,6 +28,7 @@ import numpy as np
 
 from . import tone
 from .passages import Passage, content_text
+from .practice_areas import areas
 
 SIMILARITY_BAR = 0.55  # without the relevance model: the similarity a later passage must reach to be linked
 SAME_AGAIN = 0.75  # a later recommendation this close is the same recommendation made again
@@ -33,7 +38,7 @@ PLAN_KINDS = ("plan action", "council narrative", "text")
 PLAN_TYPES = ("improvement plan", "council report")
 OFSTED_TYPES = ("inspection report", "focused visit letter", "monitoring visit letter", "inspection letter",
                 "joint targeted area inspection")
-MAX_LINKS = 3
+MAX_LINKS = 4
 MAX_CANDIDATES = 6  # only the best few by similarity are weighed by the relevance model
 
 
@@ -56,19 +61,35 @@ class Link:
 
 
 FEATURES = ("score", "passage", "sentence", "first", "rank", "gap", "words", "same area", "recommendation",
-            "rare words", "word pairs")
+            "rare words", "word pairs", "area share", "area share (sentence)", "other areas (sentence)",
+            "no shared area", "standing out", "report closeness", "recommendation areas", "recommendation length",
+            "recommendation parts")
+OUTCOME_FEATURES = ("recommended again", "again (model)", "strengths", "weaknesses", "later grade", "best link",
+                    "weakness share")
+OUTCOMES = ("improved", "not mentioned", "still weak")
+GRADES = {"outstanding": 1.0, "good": 0.67, "requires improvement": 0.33, "inadequate": 0.0}
 RELEVANCE_MODEL = Path(__file__).resolve().parent / "data" / "follow.npz"
+
+
+@lru_cache(maxsize=65536)
+def _stems(text: str) -> tuple[str, ...]:
+    from .answers import content_stems
+
+    return tuple(content_stems(text))
 
 
 def link_features(recommendation: Passage, links: list[list], frequency: dict[str, int] | None = None,
                   passages: int = 1) -> np.ndarray:
-    """What the relevance model reads of each candidate (links best first: passage, score, start, end, tone,
-    passage cosine, sentence cosine): its similarity, rank and gap to the best, the share of the
-    recommendation's content words it holds, whether it sits under the same judgement, whether it is a
-    later recommendation."""
-    from .answers import content_stems
-
-    stems = content_stems(content_text(recommendation))
+    """What the relevance model reads of each candidate (links: every passage of the later report that is a
+    candidate, best first: passage, score, start, end, tone, passage cosine, sentence cosine):
+    - its similarity, rank, gap to the best and how far it stands out from the report's other passages;
+    - the share of the recommendation's content words it holds (plain, weighted by rarity, in pairs);
+    - the practice areas (practice_areas.py) it shares with the recommendation, and those its closest sentence
+      adds;
+    - whether it sits under the same judgement, whether it is a later recommendation;
+    - how broad the recommendation is (its areas, words and parts): a broad one is answered by more passages."""
+    asked = content_text(recommendation)
+    stems = _stems(asked)
     wanted, pairs = set(stems), set(zip(stems, stems[1:]))
     frequency = frequency or {}
 
@@ -76,43 +97,79 @@ def link_features(recommendation: Passage, links: list[list], frequency: dict[st
         return float(np.log((passages + 1) / (frequency.get(stem, 0) + 1)))
 
     total = sum(idf(stem) for stem in wanted) or 1.0
-    best = links[0][1] if links else 0.0
+    scores = np.array([link[1] for link in links], dtype=np.float32)
+    best = float(scores[0]) if len(scores) else 0.0
+    mean, spread = (float(scores.mean()), float(scores.std()) + 1e-6) if len(scores) else (0.0, 1.0)
+    closeness = float(scores[:10].mean()) if len(scores) else 0.0
+    topics = areas(asked)
+    breadth = [min(len(topics), 5) / 5, min(len(wanted), 20) / 20,
+               min(asked.count(",") + asked.count(" and ") + asked.count(";"), 4) / 4]
     rows = []
     for rank, link in enumerate(links, start=1):
         passage = link[0]
-        found = content_stems(passage.text)
+        found = _stems(passage.text)
         held = set(found)
+        said, near = areas(passage.text), areas(passage.text[link[2]:link[3]])
         rows.append([link[1], link[5], link[6], float(rank == 1), min(rank, 10) / 10, best - link[1],
                      len(wanted & held) / max(1, len(wanted)),
                      float(bool(recommendation.judgement_area) and passage.judgement_area == recommendation.judgement_area),
                      float(passage.kind == "recommendation"),
                      sum(idf(stem) for stem in wanted & held) / total,
-                     len(pairs & set(zip(found, found[1:]))) / max(1, len(pairs))])
+                     len(pairs & set(zip(found, found[1:]))) / max(1, len(pairs)),
+                     len(topics & said) / len(topics) if topics else 0.5,
+                     len(topics & near) / len(topics) if topics else 0.5,
+                     len(near - topics) / max(1, len(near)),
+                     float(bool(topics) and not topics & said),
+                     (link[1] - mean) / spread / 4, closeness, *breadth])
     return np.array(rows, dtype=np.float32).reshape(len(links), len(FEATURES))
 
 
+@dataclass(frozen=True)
+class Models:
+    """The link relevance model and the outcome model scripts/train_follow.py trains (indexer/data/follow.npz)."""
+
+    weights: np.ndarray  # (len(FEATURES),)
+    bias: float
+    bar: float  # the relevance a later passage needs to be linked, chosen on the dev pairs
+    outcome_weights: np.ndarray  # (len(OUTCOMES), len(OUTCOME_FEATURES))
+    outcome_bias: np.ndarray
+    embedding_model: str  # the vectors both were trained on
+
+
 @lru_cache(maxsize=2)
-def relevance_model(path: Path = RELEVANCE_MODEL) -> tuple[np.ndarray, float, float] | None:
-    """(weights, bias, the bar chosen on the dev pairs) of the model scripts/train_follow.py trains, or None."""
+def relevance_model(path: Path = RELEVANCE_MODEL) -> Models | None:
+    """The trained models, or None when there are none (or they were trained on other features)."""
     if not Path(path).is_file():
         return None
     with np.load(path, allow_pickle=False) as data:
-        return data["weights"].astype(np.float32), float(data["bias"]), float(data["bar"])
+        if tuple(str(name) for name in data["features"]) != FEATURES or "outcome_weights" not in data:
+            return None
+        return Models(data["weights"].astype(np.float32), float(data["bias"]), float(data["bar"]),
+                      data["outcome_weights"].astype(np.float32), data["outcome_bias"].astype(np.float32),
+                      str(data["model"]))
 
 
-def link_bar() -> float:
+def models_for(embedding_model: str | None) -> Models | None:
+    """The trained models if they read vectors of this embedding model (a test's fake embedder gets none)."""
+    models = relevance_model()
+    if models is None or (embedding_model is not None and embedding_model != models.embedding_model):
+        return None
+    return models
+
+
+def link_bar(embedding_model: str | None = None) -> float:
     """The relevance a later passage needs to be linked: the trained model's bar, else SIMILARITY_BAR."""
-    model = relevance_model()
-    return model[2] if model else SIMILARITY_BAR
+    models = models_for(embedding_model)
+    return models.bar if models else SIMILARITY_BAR
 
 
-def relevance(features: np.ndarray) -> np.ndarray:
+def relevance(features: np.ndarray, embedding_model: str | None = None) -> np.ndarray:
     """The probability that each candidate is about what was recommended (its similarity alone, untrained)."""
-    model = relevance_model()
-    if model is None or not len(features):
+    models = models_for(embedding_model)
+    if models is None or not len(features):
         return features[:, 0] if len(features) else np.zeros(0, np.float32)
-    weights, bias, _ = model
-    return 1 / (1 + np.exp(-(features @ weights + bias)))
+    return 1 / (1 + np.exp(-(features @ models.weights + models.bias)))
+
 
 @dataclass(frozen=True)
 class Chain:
@@ -124,6 +181,8 @@ class Chain:
     outcome: str  # improved | still weak | not mentioned | no later inspection
     later_report: dict | None  # the next inspection's document record
     later_grade: str | None  # its grade for the recommendation's judgement (else overall)
+    confidence: float | None = None  # the outcome model's probability for the outcome it gives (None: no model)
+    basis: str = ""  # what the outcome was read from, in words
 
 
 @dataclass(frozen=True)
@@ -211,7 +270,8 @@ def candidates(searcher, recommendation: Passage, doc_ids: set[str], kinds: tupl
         for place, said in zip(places, tone.label(texts, np.stack(vectors), index.manifest.get("sentence_model"))):
             links[place][4] = said
     links.sort(key=lambda link: -link[1])
-    chances = relevance(link_features(recommendation, links, index.stem_frequency, len(index.passages)))
+    chances = relevance(link_features(recommendation, links, index.stem_frequency, len(index.passages)),
+                        index.manifest.get("model"))
     return [Link(*link[:5], relevance=float(chance), passage_score=link[5], sentence_score=link[6])
             for link, chance in zip(links, chances)]
 
@@ -229,15 +289,70 @@ def trace(searcher, recommendation: Passage, report: dict, later: dict | None, b
     if later is None:
         return Chain(recommendation, actions, (), "no later inspection", None, None)
     found = candidates(searcher, recommendation, {later["doc_id"]}, LATER_KINDS)
-    bar = link_bar() if bar is None else bar
-    linked = tuple(link for link in found[:MAX_CANDIDATES] if link.relevance >= bar)[:MAX_LINKS]
+    models = models_for(index.manifest.get("model"))
+    bar = (models.bar if models else SIMILARITY_BAR) if bar is None else bar
+    weighed = found[:MAX_CANDIDATES]
+    linked = tuple(sorted((link for link in weighed if link.relevance >= bar), key=lambda link: -link.relevance)
+                   )[:MAX_LINKS]
     grades = later.get("grades") or {}
     area = recommendation.judgement_area if recommendation.judgement_area in grades else "overall effectiveness"
-    return Chain(recommendation, actions, linked, outcome(linked), later, grades.get(area))
+    grade = grades.get(area)
+    if models is None:
+        return Chain(recommendation, actions, linked, outcome(linked), later, grade, None,
+                     "the linked passages' tone (no trained outcome model)")
+    values = outcome_features(found, weighed, grade)
+    scores = models.outcome_weights @ values + models.outcome_bias
+    chances = np.exp(scores - scores.max())
+    chances /= chances.sum()
+    said = OUTCOMES[int(np.argmax(chances))]
+    return Chain(recommendation, actions, linked, said, later, grade, float(chances.max()),
+                 outcome_basis(linked, weighed, area, grade, bar))
+
+
+def outcome_features(found: list[Link], weighed: list[Link], grade: str | None) -> np.ndarray:
+    """What the outcome model reads (OUTCOME_FEATURES): how close the later report's own recommendations come
+    (cosine, and the relevance of any among the best candidates), the relevance-weighted strengths and
+    weaknesses among the best candidates, the later grade for the area, and the best candidate's relevance."""
+    again = max((link.passage_score for link in found if link.passage.kind == "recommendation"), default=0.0)
+    again_model = max((link.relevance for link in weighed if link.passage.kind == "recommendation"), default=0.0)
+    strengths = sum(link.relevance for link in weighed if link.tone == "strength")
+    weaknesses = sum(link.relevance for link in weighed if link.tone == "weakness")
+    best = max((link.relevance for link in weighed), default=0.0)
+    return np.array([again, again_model, strengths, weaknesses, grade_value(grade), best,
+                     weaknesses / (strengths + weaknesses + 1e-6)], dtype=np.float32)
+
+
+def grade_value(grade: str | None) -> float:
+    """A grade on a 0..1 scale (outstanding 1, inadequate 0; unknown 0.5)."""
+    for name, value in GRADES.items():
+        if grade and grade.lower().startswith(name):
+            return value
+    return 0.5
+
+
+def outcome_basis(linked: tuple[Link, ...], weighed: list[Link], area: str, grade: str | None, bar: float) -> str:
+    """The evidence the outcome was read from, in words (shown beside it)."""
+    again = [link for link in linked if link.passage.kind == "recommendation"]
+    tones = Counter(link.tone for link in linked if link.tone in ("strength", "weakness"))
+    parts = []
+    if again:
+        parts.append("the later report recommends it again")
+    if linked:
+        parts.append(f"{len(linked)} linked passage{'s' * (len(linked) != 1)}"
+                     + (f": {tones['strength']} read as strengths, {tones['weakness']} as weaknesses" if tones else ""))
+    else:
+        near = Counter(link.tone for link in weighed if link.tone in ("strength", "weakness"))
+        parts.append("no later passage close enough to link; the nearest "
+                     + (f"read as {near['strength']} strengths, {near['weakness']} weaknesses" if near else
+                        "make no judgement"))
+    if grade:
+        parts.append(f"the later grade for {area} is {grade}")
+    return "; ".join(parts)
 
 
 def outcome(linked: tuple[Link, ...]) -> str:
-    """improved, still weak or not mentioned, from the later passages linked to a recommendation."""
+    """improved, still weak or not mentioned, from the later passages linked to a recommendation (the rule used
+    when there is no trained outcome model)."""
     if not linked:
         return "not mentioned"
     if any(link.passage.kind == "recommendation" and link.score >= SAME_AGAIN for link in linked):

@@ -388,3 +388,38 @@ def test_stale_index_warns_and_keeps_serving_then_a_rebuild_is_picked_up(monkeyp
     assert not at.warning
     at.switch_page("ui/documents.py").run()
     assert "4 documents" in texts(at)
+
+
+# ---------------------------------------------------------------- Authority
+
+
+@pytest.fixture(scope="module")
+def chain_index(tmp_path_factory) -> Path:
+    """Two inspections of one authority and its plan (tests/test_following.py's), for the Authority page."""
+    from .test_following import EARLIER, LATER, PLAN
+
+    root = tmp_path_factory.mktemp("authority")
+    corpus = root / "corpus"
+    corpus.mkdir()
+    for name, text in {"exampleton-2019.txt": EARLIER, "exampleton-2023.txt": LATER, "exampleton-plan.txt": PLAN,
+                       "metadata.csv": "file,authority,doc_type,date\n"
+                                       "exampleton-plan.txt,Exampleton,improvement plan,2019\n"}.items():
+        (corpus / name).write_text(text, encoding="utf-8")
+    build(corpus, root / "index")
+    return root / "index"
+
+
+def test_the_authority_page_shows_each_recommendation_with_its_chain_and_the_briefing(monkeypatch, chain_index):
+    monkeypatch.setenv("INDEXER_INDEX", str(chain_index))
+    monkeypatch.setenv("INDEXER_MODEL", HashingEmbedder.name)
+    at = run("ui/authority.py", name="Exampleton")
+    labels = [expander.label for expander in at.expander]
+    assert "1\\. The quality of pathway plans for care leavers in Exampleton. — improved" in labels
+    assert "2\\. Management oversight of casework for children in need in Exampleton. — still weak" in labels
+    shown = "\n".join(html(at))
+    assert "Next inspection (Jun 2023" in shown and "Ofsted, Exampleton" in shown
+    assert "read from: the linked passages&#x27; tone (no trained outcome model)" in shown  # a fake embedder: the rule
+    assert [button.label for button in at.get("download_button")] == [
+        "Download the briefing (Markdown, with citations)", "Download the chains (CSV)"]
+    assert len(at.get("vega_lite_chart")) >= 1  # the timeline
+    assert at.query_params["name"] == "Exampleton"

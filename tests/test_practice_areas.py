@@ -1,0 +1,24 @@
+"""Practice areas named in a passage: what following.py compares beside meaning, look-alikes kept apart."""
+
+from indexer.practice_areas import AREAS, areas
+
+
+def test_look_alike_areas_are_kept_apart():
+    assert "missing from home or care" in areas("Return home interviews are offered to children who go missing.")
+    assert "missing from home or care" not in areas("Children missing education are tracked by the virtual school.")
+    assert "missing education" in areas("Children missing education are tracked by the virtual school.")
+    lado = areas("The local authority designated officer (LADO) records allegations well.")
+    assert "allegations (LADO)" in lado and "supervision" not in lado
+    assert "pathway plans" in areas("Pathway plans for care leavers are up to date.")
+    assert "pathway plans" not in areas("Personal education plans are of good quality.")
+    assert "education" in areas("Personal education plans are of good quality.")
+    assert "independent reviewing officers" in areas("IROs challenge drift in children's plans.")
+    assert "independent reviewing officers" not in areas("Managers challenge drift in supervision.")
+
+
+def test_a_passage_names_every_area_it_speaks_of_and_nothing_else():
+    found = areas("Supervision is regular, and management oversight of private fostering assessments is strong.")
+    assert {"supervision", "oversight", "private fostering", "assessment"} <= found
+    assert "fostering" in found  # "private fostering" is fostering in the words, told apart by its own area
+    assert areas("The weather was fine.") == frozenset()
+    assert all(name and pattern for name, pattern in AREAS.items())
