@@ -51,7 +51,8 @@ class Link:
     start: int  # the closest sentence's span in passage.text
     end: int
     tone: str | None  # strength | weakness | neutral for findings and summaries; None otherwise
-    relevance: float = 0.0  # how likely the passage is about what was recommended (relevance model), 0..1
+    relevance: float = 0.0  # how likely the passage is about what was recommended (relevance model), 0..1;
+    # 0 beyond the best MAX_CANDIDATES by similarity, which are all the model weighs
     passage_score: float = 0.0  # the passage vector's cosine with the recommendation
     sentence_score: float = 0.0  # its closest sentence's
 
@@ -79,7 +80,7 @@ def _stems(text: str) -> tuple[str, ...]:
 
 
 def link_features(recommendation: Passage, links: list[list], frequency: dict[str, int] | None = None,
-                  passages: int = 1) -> np.ndarray:
+                  passages: int = 1, weighed: int | None = None) -> np.ndarray:
     """What the relevance model reads of each candidate (links: every passage of the later report that is a
     candidate, best first: passage, score, start, end, tone, passage cosine, sentence cosine):
     - its similarity, rank, gap to the best and how far it stands out from the report's other passages;
@@ -87,7 +88,8 @@ def link_features(recommendation: Passage, links: list[list], frequency: dict[st
     - the practice areas (practice_areas.py) it shares with the recommendation, and those its closest sentence
       adds;
     - whether it sits under the same judgement, whether it is a later recommendation;
-    - how broad the recommendation is (its areas, words and parts): a broad one is answered by more passages."""
+    - how broad the recommendation is (its areas, words and parts): a broad one is answered by more passages.
+    Rows for the first `weighed` links only (all when None); every link's score counts in how far one stands out."""
     asked = content_text(recommendation)
     stems = _stems(asked)
     wanted, pairs = set(stems), set(zip(stems, stems[1:]))
@@ -105,7 +107,7 @@ def link_features(recommendation: Passage, links: list[list], frequency: dict[st
     breadth = [min(len(topics), 5) / 5, min(len(wanted), 20) / 20,
                min(asked.count(",") + asked.count(" and ") + asked.count(";"), 4) / 4]
     rows = []
-    for rank, link in enumerate(links, start=1):
+    for rank, link in enumerate(links[:weighed], start=1):
         passage = link[0]
         found = _stems(passage.text)
         held = set(found)
@@ -121,7 +123,7 @@ def link_features(recommendation: Passage, links: list[list], frequency: dict[st
                      len(near - topics) / max(1, len(near)),
                      float(bool(topics) and not topics & said),
                      (link[1] - mean) / spread / 4, closeness, *breadth])
-    return np.array(rows, dtype=np.float32).reshape(len(links), len(FEATURES))
+    return np.array(rows, dtype=np.float32).reshape(len(rows), len(FEATURES))
 
 
 @dataclass(frozen=True)
@@ -270,10 +272,10 @@ def candidates(searcher, recommendation: Passage, doc_ids: set[str], kinds: tupl
         for place, said in zip(places, tone.label(texts, np.stack(vectors), index.manifest.get("sentence_model"))):
             links[place][4] = said
     links.sort(key=lambda link: -link[1])
-    chances = relevance(link_features(recommendation, links, index.stem_frequency, len(index.passages)),
-                        index.manifest.get("model"))
-    return [Link(*link[:5], relevance=float(chance), passage_score=link[5], sentence_score=link[6])
-            for link, chance in zip(links, chances)]
+    chances = relevance(link_features(recommendation, links, index.stem_frequency, len(index.passages),
+                                      MAX_CANDIDATES), index.manifest.get("model"))
+    return [Link(*link[:5], relevance=float(chances[number]) if number < len(chances) else 0.0,
+                 passage_score=link[5], sentence_score=link[6]) for number, link in enumerate(links)]
 
 
 def trace(searcher, recommendation: Passage, report: dict, later: dict | None, bar: float | None = None,

@@ -95,10 +95,11 @@ AREAS = {
     "direct work": r"direct work|life story|wishes and feelings",
     "information sharing": r"information[- ]sharing|share information|shared information",
 }
-_PATTERNS = {name: re.compile(pattern, re.I) for name, pattern in AREAS.items()}
+_PATTERNS = {name: re.compile(pattern) for name, pattern in AREAS.items()}  # over lower-cased text
 
 
 @lru_cache(maxsize=65536)
 def areas(text: str) -> frozenset[str]:
     """The practice areas `text` names (AREAS keys)."""
-    return frozenset(name for name, pattern in _PATTERNS.items() if pattern.search(text))
+    lowered = text.lower()
+    return frozenset(name for name, pattern in _PATTERNS.items() if pattern.search(lowered))

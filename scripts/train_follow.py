@@ -49,7 +49,8 @@ def gather(searcher, grouped) -> list[dict]:
             continue
         found = following.candidates(searcher, recommendation, {later["doc_id"]}, following.LATER_KINDS)
         raw = [[l.passage, l.score, l.start, l.end, l.tone, l.passage_score, l.sentence_score] for l in found]
-        features = following.link_features(recommendation, raw, index.stem_frequency, len(index.passages))
+        features = following.link_features(recommendation, raw, index.stem_frequency, len(index.passages),
+                                           following.MAX_CANDIDATES)
         weighed = found[:following.MAX_CANDIDATES]
         labels = [None] * len(weighed)
         for pair in pairs:
