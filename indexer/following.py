@@ -28,7 +28,7 @@ import numpy as np
 
 from . import tone
 from .passages import Passage, content_text
-from .practice_areas import areas
+from .practice_areas import areas, judgements
 
 SIMILARITY_BAR = 0.55  # without the relevance model: the similarity a later passage must reach to be linked
 SAME_AGAIN = 0.75  # a later recommendation this close is the same recommendation made again
@@ -66,7 +66,7 @@ FEATURES = ("score", "passage", "sentence", "first", "rank", "gap", "words", "sa
             "no shared area", "standing out", "report closeness", "recommendation areas", "recommendation length",
             "recommendation parts")
 OUTCOME_FEATURES = ("recommended again", "again (model)", "strengths", "weaknesses", "later grade", "best link",
-                    "weakness share")
+                    "weakness share", "judgement grade")
 OUTCOMES = ("improved", "not mentioned", "still weak")
 GRADES = {"outstanding": 1.0, "good": 0.67, "requires improvement": 0.33, "inadequate": 0.0}
 RELEVANCE_MODEL = Path(__file__).resolve().parent / "data" / "follow.npz"
@@ -182,7 +182,7 @@ class Chain:
     later: tuple[Link, ...]  # the next inspection's passages on the same theme
     outcome: str  # improved | still weak | not mentioned | no later inspection
     later_report: dict | None  # the next inspection's document record
-    later_grade: str | None  # its grade for the recommendation's judgement (else overall)
+    later_grade: str | None  # its grade for the recommendation's judgement (judgement_of; else overall)
     confidence: float | None = None  # the outcome model's probability for the outcome it gives (None: no model)
     basis: str = ""  # what the outcome was read from, in words
 
@@ -297,12 +297,12 @@ def trace(searcher, recommendation: Passage, report: dict, later: dict | None, b
     linked = tuple(sorted((link for link in weighed if link.relevance >= bar), key=lambda link: -link.relevance)
                    )[:MAX_LINKS]
     grades = later.get("grades") or {}
-    area = recommendation.judgement_area if recommendation.judgement_area in grades else "overall effectiveness"
+    area = judgement_of(recommendation, grades)
     grade = grades.get(area)
     if models is None:
         return Chain(recommendation, actions, linked, outcome(linked), later, grade, None,
                      "the linked passages' tone (no trained outcome model)")
-    values = outcome_features(found, weighed, grade)
+    values = outcome_features(found, weighed, grades.get("overall effectiveness"), grade)
     scores = models.outcome_weights @ values + models.outcome_bias
     chances = np.exp(scores - scores.max())
     chances /= chances.sum()
@@ -311,17 +311,28 @@ def trace(searcher, recommendation: Passage, report: dict, later: dict | None, b
                  outcome_basis(linked, weighed, area, grade, bar))
 
 
-def outcome_features(found: list[Link], weighed: list[Link], grade: str | None) -> np.ndarray:
+def judgement_of(recommendation: Passage, grades: dict) -> str:
+    """The later report's judgement that grades what a recommendation asks for: the one it sits under, else the
+    judgements its practice areas belong to (practice_areas.JUDGEMENTS) that the report grades, the lowest
+    graded first; else overall effectiveness."""
+    if recommendation.judgement_area in grades:
+        return recommendation.judgement_area
+    named = [judgement for judgement in judgements(content_text(recommendation)) if grades.get(judgement)]
+    return min(named, key=lambda judgement: grade_value(grades[judgement])) if named else "overall effectiveness"
+
+
+def outcome_features(found: list[Link], weighed: list[Link], overall: str | None, grade: str | None) -> np.ndarray:
     """What the outcome model reads (OUTCOME_FEATURES): how close the later report's own recommendations come
     (cosine, and the relevance of any among the best candidates), the relevance-weighted strengths and
-    weaknesses among the best candidates, the later grade for the area, and the best candidate's relevance."""
+    weaknesses among the best candidates, the later overall grade and the grade for the recommendation's
+    judgement, and the best candidate's relevance."""
     again = max((link.passage_score for link in found if link.passage.kind == "recommendation"), default=0.0)
     again_model = max((link.relevance for link in weighed if link.passage.kind == "recommendation"), default=0.0)
     strengths = sum(link.relevance for link in weighed if link.tone == "strength")
     weaknesses = sum(link.relevance for link in weighed if link.tone == "weakness")
     best = max((link.relevance for link in weighed), default=0.0)
-    return np.array([again, again_model, strengths, weaknesses, grade_value(grade), best,
-                     weaknesses / (strengths + weaknesses + 1e-6)], dtype=np.float32)
+    return np.array([again, again_model, strengths, weaknesses, grade_value(overall), best,
+                     weaknesses / (strengths + weaknesses + 1e-6), grade_value(grade)], dtype=np.float32)
 
 
 def grade_value(grade: str | None) -> float:

@@ -103,3 +103,31 @@ def areas(text: str) -> frozenset[str]:
     """The practice areas `text` names (AREAS keys)."""
     lowered = text.lower()
     return frozenset(name for name, pattern in _PATTERNS.items() if pattern.search(lowered))
+
+
+# The ILACS judgement each area is graded under (a recommendation rarely says which: its areas do).
+JUDGEMENTS = {
+    "care leavers": ("care leavers", "pathway plans", "accommodation", "transition to adulthood", "employment and training",
+                     "health histories"),
+    "children in care": ("children in care", "fostering", "adoption", "permanence", "sufficiency and placements",
+                         "education", "life story and identity", "family time", "independent reviewing officers",
+                         "unaccompanied children", "corporate parenting", "kinship care",
+                         "unregulated and unregistered homes", "alternative education", "health assessments"),
+    "help and protection": ("front door", "early help", "strategy and enquiries", "child protection", "children in need",
+                            "missing from home or care", "exploitation", "private fostering", "allegations (LADO)",
+                            "16- and 17-year-olds", "domestic abuse", "neglect", "thresholds", "child protection chairs",
+                            "conferences and core groups", "missing education", "court and pre-proceedings",
+                            "unborn and very young children", "young carers", "repeat plans and re-referrals",
+                            "step-up, step-down and closure"),
+    "leaders": ("leadership", "workforce", "audit", "performance data", "partners", "learning and development",
+                "improvement planning", "management oversight and supervision", "supervision", "oversight",
+                "complaints"),
+}
+assert all(area in AREAS for names in JUDGEMENTS.values() for area in names)
+
+
+def judgements(text: str) -> tuple[str, ...]:
+    """The ILACS judgements whose areas `text` names, most areas first."""
+    found = areas(text)
+    counts = {judgement: len(found.intersection(names)) for judgement, names in JUDGEMENTS.items()}
+    return tuple(sorted((j for j, n in counts.items() if n), key=lambda j: -counts[j]))

@@ -59,10 +59,11 @@ def gather(searcher, grouped) -> list[dict]:
             if place is not None:
                 labels[place] = bool(pair["relevant"])
         grades = later.get("grades") or {}
-        area = recommendation.judgement_area if recommendation.judgement_area in grades else "overall effectiveness"
+        area = following.judgement_of(recommendation, grades)
         out.append({"authority": pairs[0]["authority"], "found": found, "features": features[:len(weighed)],
                     "labels": labels, "relevant": sum(bool(pair["relevant"]) for pair in pairs),
-                    "outcome": pairs[0]["outcome"], "grade": grades.get(area)})
+                    "outcome": pairs[0]["outcome"], "grade": grades.get(area),
+                    "overall": grades.get("overall effectiveness")})
     return out
 
 
@@ -126,7 +127,7 @@ def main() -> None:
     for record in records:
         weighed = [replace(link, relevance=float(chance)) for link, chance in
                    zip(record["found"][:following.MAX_CANDIDATES], record["chances"])]
-        rows.append(following.outcome_features(record["found"], weighed, record["grade"]))
+        rows.append(following.outcome_features(record["found"], weighed, record["overall"], record["grade"]))
         outcomes.append(record["outcome"])
     rows, outcomes = np.array(rows), np.array(outcomes)
     said = np.empty(len(outcomes), dtype=object)

@@ -120,6 +120,14 @@ def test_link_features_see_shared_practice_areas_and_a_broad_recommendation(sear
     assert features.shape == (len(later), len(following.FEATURES))
 
 
+def test_the_later_grade_is_the_one_for_the_recommendations_judgement(searcher):
+    index = searcher.index
+    pathway = next(p for p in index.passages if p.kind == "recommendation" and "pathway" in p.text)
+    grades = {"overall effectiveness": "good", "care leavers": "requires improvement", "leaders": "good"}
+    assert following.judgement_of(pathway, grades) == "care leavers"
+    assert following.judgement_of(pathway, {"overall effectiveness": "good"}) == "overall effectiveness"
+
+
 def test_grades_read_as_a_scale():
     assert following.grade_value("outstanding") == 1.0 and following.grade_value("inadequate") == 0.0
     assert following.grade_value("requires improvement to be good") == following.grade_value("requires improvement")

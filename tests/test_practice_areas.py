@@ -1,6 +1,6 @@
 """Practice areas named in a passage: what following.py compares beside meaning, look-alikes kept apart."""
 
-from indexer.practice_areas import AREAS, areas
+from indexer.practice_areas import AREAS, JUDGEMENTS, areas, judgements
 
 
 def test_look_alike_areas_are_kept_apart():
@@ -22,3 +22,11 @@ def test_a_passage_names_every_area_it_speaks_of_and_nothing_else():
     assert "fostering" in found  # "private fostering" is fostering in the words, told apart by its own area
     assert areas("The weather was fine.") == frozenset()
     assert all(name and pattern for name, pattern in AREAS.items())
+
+
+def test_an_areas_judgement_is_the_one_that_grades_it():
+    assert judgements("The quality of pathway plans for care leavers.") == ("care leavers",)
+    assert set(judgements("Management oversight of child protection enquiries.")) == {"leaders", "help and protection"}
+    assert judgements("Supervision, audit and workforce stability, and child protection plans.")[0] == "leaders"
+    assert judgements("The weather was fine.") == ()
+    assert set(JUDGEMENTS) == {"care leavers", "children in care", "help and protection", "leaders"}
