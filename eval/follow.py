@@ -115,18 +115,18 @@ def main() -> None:
     settings = Settings.from_env(index=args.index)
     searcher = Searcher(load_index(settings.index, settings), load_embedder(settings), settings)
     grouped = load_pairs(args.pairs, None if args.split == "all" else args.split, args.draw)
+    model = searcher.index.manifest.get("model")
+    models = following.models_for(model)
     if args.sweep:
-        bars = (0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75) if following.relevance_model() is None else (
-            0.4, 0.5, 0.55, 0.6, 0.65, 0.7, 0.8)
+        bars = (0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75) if models is None else (0.4, 0.5, 0.55, 0.6, 0.65, 0.7, 0.8)
         for bar in bars:
             result = judge(searcher, grouped, bar)
             print(f"bar {bar:.2f}: precision {result['precision']} recall {result['recall']} "
                   f"outcome {result['outcome accuracy']} (links judged {result['links judged']}, "
                   f"unjudged {result['links unjudged']})")
         return
-    result = judge(searcher, grouped, following.link_bar())
-    models = following.models_for(searcher.index.manifest.get("model"))
-    print(f"{args.split}{f' ({args.draw} draw)' if args.draw else ''}: bar {following.link_bar():.3f} "
+    result = judge(searcher, grouped, following.link_bar(model))
+    print(f"{args.split}{f' ({args.draw} draw)' if args.draw else ''}: bar {following.link_bar(model):.3f} "
           f"({'relevance and outcome models' if models else 'similarity and the tone rule'})")
     print(json.dumps(result, indent=2))
 

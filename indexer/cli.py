@@ -397,10 +397,11 @@ def follow_json(result) -> dict:
     """A Follow as JSON: the timeline, then each inspection's recommendations with their chains."""
     from .following import recommendation_text
 
-    def link(item):
+    def link(item, weighed: bool = True):
         return {"sentence": item.sentence, "citation": item.passage.citation, "passage_id": item.passage.passage_id,
                 "kind": item.passage.kind, "tone": item.tone, "score": round(item.score, 4),
-                "relevance": round(item.relevance, 4)}
+                # the relevance model weighs later passages only; plan actions are chosen by similarity
+                "relevance": round(item.relevance, 4) if weighed else None}
 
     return {
         "authority": result.authority,
@@ -412,7 +413,7 @@ def follow_json(result) -> dict:
             "recommendations": [{
                 "text": recommendation_text(chain.recommendation), "citation": chain.recommendation.citation,
                 "passage_id": chain.recommendation.passage_id, "judgement_area": chain.recommendation.judgement_area,
-                "plan_actions": [link(item) for item in chain.actions],
+                "plan_actions": [link(item, weighed=False) for item in chain.actions],
                 "next_inspection": chain.later_report["doc_id"] if chain.later_report else None,
                 "next_grade": chain.later_grade, "outcome": chain.outcome,
                 "outcome_probability": None if chain.confidence is None else round(chain.confidence, 3),

@@ -28,7 +28,7 @@ import numpy as np
 
 from . import tone
 from .passages import Passage, content_text
-from .practice_areas import areas, judgements
+from .practice_areas import areas, judgement_counts
 
 SIMILARITY_BAR = 0.55  # without the relevance model: the similarity a later passage must reach to be linked
 SAME_AGAIN = 0.75  # a later recommendation this close is the same recommendation made again
@@ -38,7 +38,8 @@ PLAN_KINDS = ("plan action", "council narrative", "text")
 PLAN_TYPES = ("improvement plan", "council report")
 OFSTED_TYPES = ("inspection report", "focused visit letter", "monitoring visit letter", "inspection letter",
                 "joint targeted area inspection")
-MAX_LINKS = 4
+MAX_LINKS = 4  # later passages shown per recommendation
+MAX_ACTIONS = 3  # plan actions and council papers shown per recommendation
 MAX_CANDIDATES = 6  # only the best few by similarity are weighed by the relevance model
 
 
@@ -87,7 +88,8 @@ def link_features(recommendation: Passage, links: list[list], frequency: dict[st
     - the share of the recommendation's content words it holds (plain, weighted by rarity, in pairs);
     - the practice areas (practice_areas.py) it shares with the recommendation, and those its closest sentence
       adds;
-    - whether it sits under the same judgement, whether it is a later recommendation;
+    - whether it sits under the same judgement (always 0 today: recommendations sit under no judgement heading,
+      so the trained weight is 0), whether it is a later recommendation;
     - how broad the recommendation is (its areas, words and parts): a broad one is answered by more passages.
     Rows for the first `weighed` links only (all when None); every link's score counts in how far one stands out."""
     asked = content_text(recommendation)
@@ -144,17 +146,24 @@ def relevance_model(path: Path = RELEVANCE_MODEL) -> Models | None:
     if not Path(path).is_file():
         return None
     with np.load(path, allow_pickle=False) as data:
-        if tuple(str(name) for name in data["features"]) != FEATURES or "outcome_weights" not in data:
-            return None
+        if (tuple(str(name) for name in data["features"]) != FEATURES or "outcome_weights" not in data
+                or tuple(str(name) for name in data["outcome_features"]) != OUTCOME_FEATURES
+                or tuple(str(name) for name in data["outcomes"]) != OUTCOMES
+                or data["weights"].shape != (len(FEATURES),)
+                or data["outcome_weights"].shape != (len(OUTCOMES), len(OUTCOME_FEATURES))):
+            return None  # trained on other features: run scripts/train_follow.py
         return Models(data["weights"].astype(np.float32), float(data["bias"]), float(data["bar"]),
                       data["outcome_weights"].astype(np.float32), data["outcome_bias"].astype(np.float32),
                       str(data["model"]))
 
 
 def models_for(embedding_model: str | None) -> Models | None:
-    """The trained models if they read vectors of this embedding model (a test's fake embedder gets none)."""
+    """The trained models if they read vectors of this embedding model, on any backend ("all-MiniLM-L6-v2" and
+    its int8 form "all-MiniLM-L6-v2+int8" give the same cosines to about 0.01); a test's fake embedder and any
+    other model get none (similarity and the tone rule)."""
     models = relevance_model()
-    if models is None or (embedding_model is not None and embedding_model != models.embedding_model):
+    if models is None or (embedding_model is not None
+                          and embedding_model.split("+")[0] != models.embedding_model.split("+")[0]):
         return None
     return models
 
@@ -282,12 +291,11 @@ def trace(searcher, recommendation: Passage, report: dict, later: dict | None, b
           action_bar: float = ACTION_BAR) -> Chain:
     """The plan actions that answer one recommendation and what the next inspection said on its theme."""
     index = searcher.index
-    authority, since = report.get("authority"), (report.get("date") or "")[:4]
-    until = (later.get("date") or "9999") if later else "9999"
+    authority = report.get("authority")
     plans = {doc_id for doc_id, r in index.documents.items() if r.get("authority") == authority
-             and r.get("doc_type") in PLAN_TYPES and since <= (r.get("date") or "") < until}
+             and r.get("doc_type") in PLAN_TYPES and answers(r.get("date") or "", report, later)}
     actions = tuple(link for link in candidates(searcher, recommendation, plans, PLAN_KINDS)
-                    if link.score >= action_bar)[:MAX_LINKS]  # (plans: no labelled pairs yet, so similarity alone)
+                    if link.score >= action_bar)[:MAX_ACTIONS]  # (plans: no labelled pairs yet, so similarity alone)
     if later is None:
         return Chain(recommendation, actions, (), "no later inspection", None, None)
     found = candidates(searcher, recommendation, {later["doc_id"]}, LATER_KINDS)
@@ -308,17 +316,34 @@ def trace(searcher, recommendation: Passage, report: dict, later: dict | None, b
     chances /= chances.sum()
     said = OUTCOMES[int(np.argmax(chances))]
     return Chain(recommendation, actions, linked, said, later, grade, float(chances.max()),
-                 outcome_basis(linked, weighed, area, grade, bar))
+                 outcome_basis(linked, weighed, area, grade, said))
 
 
 def judgement_of(recommendation: Passage, grades: dict) -> str:
     """The later report's judgement that grades what a recommendation asks for: the one it sits under, else the
-    judgements its practice areas belong to (practice_areas.JUDGEMENTS) that the report grades, the lowest
-    graded first; else overall effectiveness."""
+    judgement most of its practice areas belong to (practice_areas.JUDGEMENTS) among those the report grades
+    (a tie goes to the lower grade); else overall effectiveness."""
     if recommendation.judgement_area in grades:
         return recommendation.judgement_area
-    named = [judgement for judgement in judgements(content_text(recommendation)) if grades.get(judgement)]
-    return min(named, key=lambda judgement: grade_value(grades[judgement])) if named else "overall effectiveness"
+    counts: Counter[str] = Counter()
+    for judgement, count in judgement_counts(content_text(recommendation)).items():
+        if judgement == "care leavers" and not grades.get(judgement):
+            judgement = "children in care"  # before 2023 care leavers were judged with children in care
+        if grades.get(judgement):
+            counts[judgement] += count
+    if not counts:
+        return "overall effectiveness"
+    return min(counts, key=lambda judgement: (-counts[judgement], grade_value(grades[judgement])))
+
+
+def answers(date: str, report: dict, later: dict | None) -> bool:
+    """Whether a plan or council paper dated `date` ("2019", "2019-06", "2019-06-30") can answer `report`: from
+    the report's year until the next inspection, compared at the paper's own precision. A paper dated only
+    "2019" answers an inspection of January 2019, not the one before it: a plan answers the latest report."""
+    if not date:
+        return False
+    until = ((later or {}).get("date") or "9999")[:len(date)]
+    return (report.get("date") or "")[:4] <= date < until
 
 
 def outcome_features(found: list[Link], weighed: list[Link], overall: str | None, grade: str | None) -> np.ndarray:
@@ -343,24 +368,32 @@ def grade_value(grade: str | None) -> float:
     return 0.5
 
 
-def outcome_basis(linked: tuple[Link, ...], weighed: list[Link], area: str, grade: str | None, bar: float) -> str:
-    """The evidence the outcome was read from, in words (shown beside it)."""
+def outcome_basis(linked: tuple[Link, ...], weighed: list[Link], area: str, grade: str | None,
+                  said: str = "") -> str:
+    """The evidence the outcome (`said`) was read from, in words (shown beside it)."""
     again = [link for link in linked if link.passage.kind == "recommendation"]
     tones = Counter(link.tone for link in linked if link.tone in ("strength", "weakness"))
     parts = []
     if again:
-        parts.append("the later report recommends it again")
+        parts.append("the later report recommends it again" if said == "still weak" else
+                     "a later recommendation on a close theme is linked")
     if linked:
         parts.append(f"{len(linked)} linked passage{'s' * (len(linked) != 1)}"
-                     + (f": {tones['strength']} read as strengths, {tones['weakness']} as weaknesses" if tones else ""))
+                     + (f": {_count(tones['strength'], 'strength')}, {_count(tones['weakness'], 'weakness')}"
+                        if tones else ""))
     else:
         near = Counter(link.tone for link in weighed if link.tone in ("strength", "weakness"))
-        parts.append("no later passage close enough to link; the nearest "
-                     + (f"read as {near['strength']} strengths, {near['weakness']} weaknesses" if near else
-                        "make no judgement"))
+        parts.append("no later passage close enough to link; the nearest read as "
+                     + (f"{_count(near['strength'], 'strength')}, {_count(near['weakness'], 'weakness')}" if near else
+                        "no judgement"))
     if grade:
         parts.append(f"the later grade for {area} is {grade}")
     return "; ".join(parts)
+
+
+def _count(number: int, what: str) -> str:
+    """'1 strength', '2 weaknesses'."""
+    return f"{number} {what}" + ("" if number == 1 else "es" if what.endswith("ss") else "s")
 
 
 def outcome(linked: tuple[Link, ...]) -> str:

@@ -8,7 +8,8 @@ later passage speaks of what was recommended, and of what else.
 The list is domain knowledge, first written from the inspection framework's own vocabulary (the ILACS
 judgements and their evaluation criteria), then given narrower areas and synonyms where the dev pairs of
 eval/follow_pairs.jsonl showed a look-alike or a missed synonym (never from the held-out pairs). A word that
-names two areas (e.g. "missing") is split by the phrases around it.
+names two areas (e.g. "missing") is split by the phrases around it, and a word with an everyday sense too
+("adopted a new model") is matched only in its social-care sense.
 """
 
 from __future__ import annotations
@@ -30,14 +31,14 @@ AREAS = {
     "strategy and enquiries": r"strategy (?:meeting|discussion)s?|section 47|\bs47\b|child protection enquir",
     "front door": r"front door|\bmash\b|multi-agency safeguarding hub|referral|contacts",
     "early help": r"early help|family help|early intervention",
-    "missing from home or care": r"missing from|go(?:es|ing)? missing|return (?:home )?interviews?|missing episodes?|"
-                                 r"are missing",
+    "missing from home or care": r"missing from(?! education)|go(?:es|ing)? missing|return (?:home )?interviews?|missing episodes?|"
+                                 r"are missing(?! (?:from )?education)",
     "exploitation": r"exploit|\bcse\b|\bcce\b|county lines|extra-familial|contextual safeguarding",
-    "missing education": r"missing education|home[- ]educat|elective",
+    "missing education": r"missing (?:from )?education|home[- ]educat|elective",
     "private fostering": r"private(?:ly)? foster",
     "allegations (LADO)": r"\blado\b|designated officer|allegations",
     "fostering": r"foster",
-    "adoption": r"adopt",
+    "adoption": r"adoption|adopters?\b|adoptive|adopted (?:child|children|young)",
     "permanence": r"permanen|special guardian|stability|long-term match",
     "sufficiency and placements": r"sufficiency|placements?|homes? for children|commission|residential",
     "education": r"personal education plan|\bpeps?\b|virtual school|education|school|attainment|attendance|\bneet\b|"
@@ -126,8 +127,14 @@ JUDGEMENTS = {
 assert all(area in AREAS for names in JUDGEMENTS.values() for area in names)
 
 
-def judgements(text: str) -> tuple[str, ...]:
-    """The ILACS judgements whose areas `text` names, most areas first."""
+def judgement_counts(text: str) -> dict[str, int]:
+    """For each ILACS judgement, how many of its areas `text` names (judgements with none left out)."""
     found = areas(text)
     counts = {judgement: len(found.intersection(names)) for judgement, names in JUDGEMENTS.items()}
-    return tuple(sorted((j for j, n in counts.items() if n), key=lambda j: -counts[j]))
+    return {judgement: count for judgement, count in counts.items() if count}
+
+
+def judgements(text: str) -> tuple[str, ...]:
+    """The ILACS judgements whose areas `text` names, most areas first."""
+    counts = judgement_counts(text)
+    return tuple(sorted(counts, key=lambda judgement: -counts[judgement]))

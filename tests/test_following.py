@@ -106,6 +106,19 @@ def test_the_trained_models_are_shipped_for_the_features_read_and_only_used_with
     assert chain.confidence is None and "no trained outcome model" in chain.basis
 
 
+def test_the_trained_models_give_each_outcome_a_probability_and_its_evidence(searcher, monkeypatch):
+    """The model path without the real embedder: the shipped models read the fake vectors' cosines."""
+    monkeypatch.setattr(following, "models_for", lambda name: following.relevance_model())
+    chains = follow(searcher, "Exampleton").inspections[0].chains
+    for chain in chains:
+        assert chain.outcome in following.OUTCOMES and 0 < chain.confidence <= 1
+        assert "the later grade for care leavers is good" in chain.basis or "overall effectiveness" in chain.basis
+        assert all(0 <= link.relevance <= 1 and link.relevance >= following.relevance_model().bar
+                   for link in chain.later) and len(chain.later) <= following.MAX_LINKS
+    oversight = chains[1]  # recommended again word for word in the later report
+    assert oversight.outcome == "still weak" and "recommends it again" in oversight.basis
+
+
 def test_link_features_see_shared_practice_areas_and_a_broad_recommendation(searcher):
     index = searcher.index
     recommendation = next(p for p in index.passages if p.kind == "recommendation" and "pathway" in p.text)
@@ -126,6 +139,15 @@ def test_the_later_grade_is_the_one_for_the_recommendations_judgement(searcher):
     grades = {"overall effectiveness": "good", "care leavers": "requires improvement", "leaders": "good"}
     assert following.judgement_of(pathway, grades) == "care leavers"
     assert following.judgement_of(pathway, {"overall effectiveness": "good"}) == "overall effectiveness"
+
+
+def test_a_plan_answers_the_latest_inspection_before_it_at_the_precision_of_its_date():
+    earlier, later = {"date": "2015-05-01"}, {"date": "2019-01-21"}
+    assert not following.answers("2019", earlier, later)  # the 2019-2021 plan answers the January 2019 report
+    assert following.answers("2019", later, None) and following.answers("2019", later, {"date": "2024-07-12"})
+    assert following.answers("2018-12", earlier, later) and not following.answers("2019-06", earlier, later)
+    assert following.answers("2015", earlier, later) and not following.answers("2014-12-01", earlier, later)
+    assert not following.answers("", earlier, later)
 
 
 def test_grades_read_as_a_scale():
@@ -226,6 +248,6 @@ def test_links_and_outcomes_hold_up_on_the_labelled_oldham_and_tameside_pairs(ch
 
     grouped = {key: pairs for key, pairs in load_pairs(PAIRS, None).items()
                if pairs[0]["authority"] in ("Oldham", "Tameside")}
-    result = judge(chains_index, grouped, following.link_bar())
+    result = judge(chains_index, grouped, following.link_bar(chains_index.index.manifest.get("model")))
     assert len(grouped) == 11 and result["recommendations"] >= 10  # one Oldham item reads differently in the seed
     assert result["precision"] >= 0.75 and result["recall"] >= 0.5 and result["outcome accuracy"] >= 0.7, result
