@@ -109,7 +109,7 @@ def main() -> None:
     parser.add_argument("--index", type=Path, required=True)
     parser.add_argument("--pairs", type=Path, default=PAIRS)
     parser.add_argument("--split", default="heldout", help="dev, heldout or all")
-    parser.add_argument("--draw", help="first, second, third or fourth: one draw of pairs only (eval/FOLLOW.md)")
+    parser.add_argument("--draw", help="first, second, third, fourth or fifth: one draw of pairs only (eval/FOLLOW.md)")
     parser.add_argument("--sweep", action="store_true", help="several bars (for choosing on dev)")
     args = parser.parse_args()
     settings = Settings.from_env(index=args.index)

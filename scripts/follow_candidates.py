@@ -36,6 +36,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=20261201)
     parser.add_argument("--exclude", type=Path, help="a pairs file whose authorities are left out (a further draw)")
     parser.add_argument("--all-dev", action="store_true", help="put every authority drawn in dev (more training pairs)")
+    parser.add_argument("--all-heldout", action="store_true",
+                        help="put every authority drawn in the held-out split (a larger test set)")
     args = parser.parse_args()
     settings = Settings.from_env(index=args.index)
     searcher = Searcher(load_index(settings.index, settings), load_embedder(settings), settings)
@@ -50,7 +52,8 @@ def main() -> None:
     rng.shuffle(others)
     first = [] if args.exclude else list(ALWAYS)
     chosen = first + others[:args.authorities - len(first)]
-    heldout = set() if args.all_dev else set(chosen[len(first):][::2]) | {"Tameside"}
+    heldout = set() if args.all_dev else set(chosen) if args.all_heldout else \
+        set(chosen[len(first):][::2]) | {"Tameside"}
     for authority in chosen:
         inspections = reports(index, authority)
         earlier, later = inspections[-2], inspections[-1]
