@@ -259,6 +259,23 @@ def follow_csv(authority: str, inspections) -> str:
     return out.getvalue()
 
 
+def theme_csv(documents: dict, chains) -> str:
+    """Chains from many authorities (following.on_theme) as follow_csv's rows, each under its own report."""
+    from .following import Inspection
+
+    by_report: dict[str, list] = {}
+    for chain in chains:
+        by_report.setdefault(chain.recommendation.doc_id, []).append(chain)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(FOLLOW_COLUMNS)
+    for doc_id, group in by_report.items():
+        inspection = Inspection(documents.get(doc_id) or {"doc_id": doc_id}, tuple(group))
+        for record in follow_records(group[0].recommendation.authority or "", [inspection]):
+            writer.writerow([safe_cell(record[column]) for column in FOLLOW_COLUMNS])
+    return out.getvalue()
+
+
 def follow_markdown(authority: str, inspections) -> str:
     """A briefing for an inspection-preparation meeting: each recommendation, what was promised, what followed."""
     from .following import recommendation_text

@@ -423,3 +423,16 @@ def test_the_authority_page_shows_each_recommendation_with_its_chain_and_the_bri
         "Download the briefing (Markdown, with citations)", "Download the chains (CSV)"]
     assert len(at.get("vega_lite_chart")) >= 1  # the timeline
     assert at.query_params["name"] == "Exampleton"
+
+
+def test_the_theme_view_lists_each_recommendation_on_it_with_its_chain_and_a_cited_export(monkeypatch, chain_index):
+    monkeypatch.setenv("INDEXER_INDEX", str(chain_index))
+    monkeypatch.setenv("INDEXER_MODEL", HashingEmbedder.name)
+    at = run("ui/authority.py", rtheme="pathway plans for care leavers")
+    assert "with a later inspection, from 1 authority (" in texts(at)
+    labels = [expander.label for expander in at.expander]
+    assert any(label.startswith("Exampleton (May 2019): The quality of pathway plans") and label.endswith("— improved")
+               for label in labels), labels
+    assert "Download these recommendations and what followed (CSV, with citations)" in [
+        button.label for button in at.get("download_button")]
+    assert at.dataframe[0].value.to_dict("records")[0]["Authority"] == "Exampleton"

@@ -251,3 +251,14 @@ def test_links_and_outcomes_hold_up_on_the_labelled_oldham_and_tameside_pairs(ch
     result = judge(chains_index, grouped, following.link_bar(chains_index.index.manifest.get("model")))
     assert len(grouped) == 11 and result["recommendations"] >= 10  # one Oldham item reads differently in the seed
     assert result["precision"] >= 0.75 and result["recall"] >= 0.5 and result["outcome accuracy"] >= 0.7, result
+
+
+def test_the_theme_export_gives_each_chain_under_its_own_report_with_citations(searcher):
+    from indexer.export import theme_csv
+    from indexer.following import on_theme
+
+    chains = on_theme(searcher, "pathway plans for care leavers", minimum=0.1)
+    assert chains and all(chain.later_report for chain in chains)
+    rows = theme_csv(searcher.index.documents, chains).splitlines()
+    assert rows[0].startswith("authority,inspection,inspection_grade,recommendation")
+    assert len(rows) == len(chains) + 1 and "Ofsted, Exampleton" in rows[1] and rows[1].startswith("Exampleton,2019")

@@ -6,7 +6,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from indexer.export import follow_csv, follow_markdown, safe_cell
+from indexer.export import follow_csv, follow_markdown, safe_cell, theme_csv
 from indexer.following import follow, on_theme, recommendation_text
 from indexer.passages import format_date
 from ui import core
@@ -58,6 +58,30 @@ def outcome_note(chain) -> str:
     return "; ".join(parts + ([f"read from: {chain.basis}"] if chain.basis else []))
 
 
+def shortened(text: str, most: int = 110) -> str:
+    return text if len(text) < most else text[:most - 3] + "…"
+
+
+def chain_html(chain) -> str:
+    """One recommendation's chain: its words and citation, the plan actions, what the next inspection said."""
+    text = recommendation_text(chain.recommendation)
+    parts = [f'<p><q>{core.esc(text)}</q> <span class="src">— {core.esc(chain.recommendation.citation)}</span></p>',
+             "<p><b>What the council planned</b></p><ul>"
+             + ("".join(link_html(link) for link in chain.actions)
+                or "<li>No plan action or council paper on this found.</li>") + "</ul>"]
+    if chain.later_report is None:
+        parts.append("<p><b>Next inspection:</b> none in the index yet.</p>")
+    else:
+        later = chain.later_report
+        note = outcome_note(chain)
+        parts.append(f"<p><b>Next inspection ({core.esc(format_date(later.get('date')))}"
+                     f"{', ' + core.esc(chain.later_grade) if chain.later_grade else ''}): {core.esc(chain.outcome)}</b>"
+                     + (f' <span class="src">({core.esc(note)})</span>' if note else "") + "</p><ul>"
+                     + ("".join(link_html(link) for link in chain.later)
+                        or "<li>Not found in the later report.</li>") + "</ul>")
+    return "".join(parts)
+
+
 def link_html(link) -> str:
     tone = f'<span class="tone {core.esc(link.tone)}">{core.esc(link.tone)}</span> ' if link.tone else ""
     return (f'<li>{tone}<q>{core.esc(" ".join(link.sentence.split()))}</q> '
@@ -93,26 +117,9 @@ if authority:
         st.subheader(f"Inspection of {format_date(record.get('date'))}" + (f" ({grade})" if grade else "")
                      + f": {len(inspection.chains)} recommendations", anchor=False)
         for number, chain in enumerate(inspection.chains, start=1):
-            text = recommendation_text(chain.recommendation)
-            short = text if len(text) < 110 else text[:107] + "…"
+            short = shortened(recommendation_text(chain.recommendation))
             with st.expander(core.md(f"{number}. {short} — {chain.outcome}")):  # document text: never Markdown
-                parts = [f'<p><q>{core.esc(text)}</q> <span class="src">— {core.esc(chain.recommendation.citation)}'
-                         f'</span></p>']
-                parts.append("<p><b>What the council planned</b></p><ul>"
-                             + ("".join(link_html(link) for link in chain.actions)
-                                or "<li>No plan action or council paper on this found.</li>") + "</ul>")
-                if chain.later_report is None:
-                    parts.append("<p><b>Next inspection:</b> none in the index yet.</p>")
-                else:
-                    later = chain.later_report
-                    parts.append(f"<p><b>Next inspection ({core.esc(format_date(later.get('date')))}"
-                                 f"{', ' + core.esc(chain.later_grade) if chain.later_grade else ''}): "
-                                 f"{core.esc(chain.outcome)}</b>"
-                                 + (f' <span class="src">({core.esc(outcome_note(chain))})</span>'
-                                    if outcome_note(chain) else "") + "</p><ul>"
-                                 + ("".join(link_html(link) for link in chain.later)
-                                    or "<li>Not found in the later report.</li>") + "</ul>")
-                st.html("".join(parts))
+                st.html(chain_html(chain))
 else:
     st.info("Choose an authority to see its inspections, plans and council papers on a timeline, then each "
             "recommendation with the plan actions that answer it and what the next inspection said.")
@@ -132,8 +139,9 @@ if theme:
     else:
         frame = pd.DataFrame([{"authority": c.recommendation.authority, "next grade": c.later_grade or "unknown",
                                "outcome": c.outcome} for c in chains])
-        st.caption(f"{len(chains)} recommendations on “{core.md(theme)}” with a later inspection, from "
-                   f"{frame['authority'].nunique()} authorities ({seconds:.2f} s).")
+        authorities = frame["authority"].nunique()
+        st.caption(f"{len(chains)} recommendation{'s' * (len(chains) != 1)} on “{core.md(theme)}” with a later "
+                   f"inspection, from {authorities} authorit{'ies' if authorities != 1 else 'y'} ({seconds:.2f} s).")
         st.altair_chart(alt.Chart(frame).mark_bar().encode(
             x=alt.X("next grade:N", title="Grade at the next inspection"), y=alt.Y("count():Q", title="Recommendations"),
             color=alt.Color("outcome:N", scale=alt.Scale(domain=list(OUTCOME_COLOURS),
@@ -143,3 +151,11 @@ if theme:
                  .rename(columns={"authority": "Authority"}))
         table["Authority"] = table["Authority"].map(safe_cell)
         st.dataframe(table, hide_index=True, width="stretch")
+        st.download_button("Download these recommendations and what followed (CSV, with citations)",
+                           theme_csv(index.documents, chains).encode("utf-8-sig"), file_name="recommendations-followed.csv",
+                           mime="text/csv", on_click="ignore", icon=":material/download:")
+        for chain in chains:
+            label = (f"{chain.recommendation.authority} ({format_date(chain.recommendation.date)}): "
+                     f"{shortened(recommendation_text(chain.recommendation), 90)} — {chain.outcome}")
+            with st.expander(core.md(label)):  # document text: never Markdown
+                st.html(chain_html(chain))
