@@ -251,10 +251,15 @@ def follow_records(authority: str, inspections) -> list[dict]:
 
 
 def follow_csv(authority: str, inspections) -> str:
+    return _follow_table(follow_records(authority, inspections))
+
+
+def _follow_table(records) -> str:
+    """follow_records' rows as spreadsheet-safe CSV."""
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(FOLLOW_COLUMNS)
-    for record in follow_records(authority, inspections):
+    for record in records:
         writer.writerow([safe_cell(record[column]) for column in FOLLOW_COLUMNS])
     return out.getvalue()
 
@@ -266,14 +271,8 @@ def theme_csv(documents: dict, chains) -> str:
     by_report: dict[str, list] = {}
     for chain in chains:
         by_report.setdefault(chain.recommendation.doc_id, []).append(chain)
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(FOLLOW_COLUMNS)
-    for doc_id, group in by_report.items():
-        inspection = Inspection(documents.get(doc_id) or {"doc_id": doc_id}, tuple(group))
-        for record in follow_records(group[0].recommendation.authority or "", [inspection]):
-            writer.writerow([safe_cell(record[column]) for column in FOLLOW_COLUMNS])
-    return out.getvalue()
+    return _follow_table(record for doc_id, group in by_report.items() for record in follow_records(
+        group[0].recommendation.authority or "", [Inspection(documents.get(doc_id) or {"doc_id": doc_id}, tuple(group))]))
 
 
 def follow_markdown(authority: str, inspections) -> str:

@@ -300,7 +300,7 @@ def trace(searcher, recommendation: Passage, report: dict, later: dict | None, b
         return Chain(recommendation, actions, (), "no later inspection", None, None)
     found = candidates(searcher, recommendation, {later["doc_id"]}, LATER_KINDS)
     models = models_for(index.manifest.get("model"))
-    bar = (models.bar if models else SIMILARITY_BAR) if bar is None else bar
+    bar = link_bar(index.manifest.get("model")) if bar is None else bar
     weighed = found[:MAX_CANDIDATES]
     linked = tuple(sorted((link for link in weighed if link.relevance >= bar), key=lambda link: -link.relevance)
                    )[:MAX_LINKS]

@@ -94,8 +94,8 @@ def main() -> None:
     folds = list(GroupKFold(n_splits=5).split(np.zeros(len(records)), groups=group))
 
     def labelled(chosen):
-        rows = [(record["features"][i], label) for n in chosen for record in [records[n]]
-                for i, label in enumerate(record["labels"]) if label is not None]
+        rows = [(records[n]["features"][i], label) for n in chosen
+                for i, label in enumerate(records[n]["labels"]) if label is not None]
         return np.array([row for row, _ in rows]), np.array([int(label) for _, label in rows])
 
     # 1. relevance, cross-validated by authority
