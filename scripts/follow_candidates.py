@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from indexer.embedding import load_embedder  # noqa: E402
-from indexer.following import LATER_KINDS, candidates, recommendation_text, reports  # noqa: E402
+from indexer.following import LATER_KINDS, MAX_CANDIDATES, candidates, recommendation_text, reports  # noqa: E402
 from indexer.search import Searcher  # noqa: E402
 from indexer.settings import Settings  # noqa: E402
 from indexer.store import load_index  # noqa: E402
@@ -38,10 +38,16 @@ def main() -> None:
     parser.add_argument("--all-dev", action="store_true", help="put every authority drawn in dev (more training pairs)")
     parser.add_argument("--all-heldout", action="store_true",
                         help="put every authority drawn in the held-out split (a larger test set)")
+    parser.add_argument("--complete", type=Path,
+                        help="a labelled pairs file: print, for each of its recommendations, the passages among the "
+                             f"best {MAX_CANDIDATES} (those the relevance model weighs) it does not label yet")
     args = parser.parse_args()
     settings = Settings.from_env(index=args.index)
     searcher = Searcher(load_index(settings.index, settings), load_embedder(settings), settings)
     index = searcher.index
+    if args.complete:
+        complete(searcher, args.complete)
+        return
     names = sorted({r["authority"] for r in index.documents.values() if r.get("authority")})
     eligible = [name for name in names if len(reports(index, name)) >= 2]
     rng = random.Random(args.seed)
@@ -60,14 +66,40 @@ def main() -> None:
         for recommendation in (p for p in index.passages if p.doc_id == earlier["doc_id"] and p.kind == "recommendation"):
             for rank, link in enumerate(candidates(searcher, recommendation, {later["doc_id"]}, LATER_KINDS)
                                         [:args.per_recommendation], start=1):
-                print(json.dumps({
-                    "authority": authority, "split": "heldout" if authority in heldout else "dev",
-                    "recommendation_id": recommendation.passage_id, "recommendation": recommendation_text(recommendation),
-                    "recommendation_citation": recommendation.citation, "later_report": later["doc_id"],
-                    "later_grades": later.get("grades") or {}, "rank": rank, "later_id": link.passage.passage_id,
-                    "later_kind": link.passage.kind, "later_sentence": link.sentence, "later_text": link.passage.text,
-                    "later_citation": link.passage.citation, "score": round(link.score, 4), "tone": link.tone,
-                }, ensure_ascii=False))
+                print(json.dumps(pair(authority, "heldout" if authority in heldout else "dev", recommendation, later,
+                                      rank, link), ensure_ascii=False))
+
+
+def pair(authority: str, split: str, recommendation, later: dict, rank: int, link) -> dict:
+    """One unlabelled pair, as the labellers read it."""
+    return {"authority": authority, "split": split, "recommendation_id": recommendation.passage_id,
+            "recommendation": recommendation_text(recommendation),
+            "recommendation_citation": recommendation.citation, "later_report": later["doc_id"],
+            "later_grades": later.get("grades") or {}, "rank": rank, "later_id": link.passage.passage_id,
+            "later_kind": link.passage.kind, "later_sentence": link.sentence, "later_text": link.passage.text,
+            "later_citation": link.passage.citation, "score": round(link.score, 4), "tone": link.tone}
+
+
+def complete(searcher, labelled: Path) -> None:
+    """The passages among each labelled recommendation's best MAX_CANDIDATES that no pair labels yet (matched as
+    eval/follow.py matches them: the labelled sentence within the passage), so that every passage the model can
+    link is judged. Each keeps its recommendation's split and draw, and says `"added": "top6"`."""
+    sys.path.insert(0, str(ROOT / "eval"))
+    from follow import load_pairs, locate, norm  # eval/follow.py
+
+    for pairs in load_pairs(labelled, None).values():
+        recommendation, _, later = locate(searcher.index, pairs)
+        if recommendation is None:
+            print(f"not found in the index: {pairs[0]['recommendation_id']}", file=sys.stderr)
+            continue
+        sentences = [norm(p["later_sentence"]) for p in pairs]
+        found = candidates(searcher, recommendation, {later["doc_id"]}, LATER_KINDS)[:MAX_CANDIDATES]
+        for rank, link in enumerate(found, start=1):
+            text = norm(link.passage.text)
+            if not any(sentence in text for sentence in sentences):
+                row = pair(pairs[0]["authority"], pairs[0]["split"], recommendation, later, rank, link)
+                row["draw"], row["added"] = pairs[0].get("draw", "first"), "top6"
+                print(json.dumps(row, ensure_ascii=False))
 
 
 if __name__ == "__main__":
