@@ -38,7 +38,7 @@ PLAN_KINDS = ("plan action", "council narrative", "text")
 PLAN_TYPES = ("improvement plan", "council report")
 OFSTED_TYPES = ("inspection report", "focused visit letter", "monitoring visit letter", "inspection letter",
                 "joint targeted area inspection")
-MAX_LINKS = 4  # later passages shown per recommendation
+MAX_LINKS = 6  # later passages shown per recommendation (all the model weighs, when relevant)
 MAX_ACTIONS = 3  # plan actions and council papers shown per recommendation
 MAX_CANDIDATES = 6  # only the best few by similarity are weighed by the relevance model
 
@@ -65,9 +65,9 @@ class Link:
 FEATURES = ("score", "passage", "sentence", "first", "rank", "gap", "words", "same area", "recommendation",
             "rare words", "word pairs", "area share", "area share (sentence)", "other areas (sentence)",
             "no shared area", "standing out", "report closeness", "recommendation areas", "recommendation length",
-            "recommendation parts")
+            "recommendation parts", "rare area share", "rare area share (sentence)")
 OUTCOME_FEATURES = ("recommended again", "again (model)", "strengths", "weaknesses", "later grade", "best link",
-                    "weakness share", "judgement grade")
+                    "weakness share", "judgement grade", "again (areas)")
 OUTCOMES = ("improved", "not mentioned", "still weak")
 GRADES = {"outstanding": 1.0, "good": 0.67, "requires improvement": 0.33, "inadequate": 0.0}
 RELEVANCE_MODEL = Path(__file__).resolve().parent / "data" / "follow.npz"
@@ -81,13 +81,14 @@ def _stems(text: str) -> tuple[str, ...]:
 
 
 def link_features(recommendation: Passage, links: list[list], frequency: dict[str, int] | None = None,
-                  passages: int = 1, weighed: int | None = None) -> np.ndarray:
+                  passages: int = 1, weighed: int | None = None, area_rarity: dict[str, float] | None = None
+                  ) -> np.ndarray:
     """What the relevance model reads of each candidate (links: every passage of the later report that is a
     candidate, best first: passage, score, start, end, tone, passage cosine, sentence cosine):
     - its similarity, rank, gap to the best and how far it stands out from the report's other passages;
     - the share of the recommendation's content words it holds (plain, weighted by rarity, in pairs);
     - the practice areas (practice_areas.py) it shares with the recommendation, and those its closest sentence
-      adds;
+      adds, plain and weighted by how rare each area is (area_rarity, practice_areas.rarity; all 1 when None);
     - whether it sits under the same judgement (always 0 today: recommendations sit under no judgement heading,
       so the trained weight is 0), whether it is a later recommendation;
     - how broad the recommendation is (its areas, words and parts): a broad one is answered by more passages.
@@ -124,8 +125,18 @@ def link_features(recommendation: Passage, links: list[list], frequency: dict[st
                      len(topics & near) / len(topics) if topics else 0.5,
                      len(near - topics) / max(1, len(near)),
                      float(bool(topics) and not topics & said),
-                     (link[1] - mean) / spread / 4, closeness, *breadth])
+                     (link[1] - mean) / spread / 4, closeness, *breadth,
+                     rare_share(topics, said, area_rarity), rare_share(topics, near, area_rarity)])
     return np.array(rows, dtype=np.float32).reshape(len(rows), len(FEATURES))
+
+
+def rare_share(asked: frozenset[str], said: frozenset[str], area_rarity: dict[str, float] | None) -> float:
+    """The share of the recommendation's practice areas (`asked`) a passage names (`said`), each area weighted by
+    how rare it is in the corpus (practice_areas.rarity; 1 each when None); 0.5 when the recommendation names none."""
+    if not asked:
+        return 0.5
+    weight = (area_rarity or {}).get
+    return sum(weight(name, 1.0) for name in asked & said) / (sum(weight(name, 1.0) for name in asked) or 1.0)
 
 
 @dataclass(frozen=True)
@@ -138,6 +149,7 @@ class Models:
     outcome_weights: np.ndarray  # (len(OUTCOMES), len(OUTCOME_FEATURES))
     outcome_bias: np.ndarray
     embedding_model: str  # the vectors both were trained on
+    area_rarity: dict[str, float] = field(default_factory=dict)  # practice_areas.rarity of the training corpus
 
 
 @lru_cache(maxsize=2)
@@ -149,12 +161,13 @@ def relevance_model(path: Path = RELEVANCE_MODEL) -> Models | None:
         if (tuple(str(name) for name in data["features"]) != FEATURES or "outcome_weights" not in data
                 or tuple(str(name) for name in data["outcome_features"]) != OUTCOME_FEATURES
                 or tuple(str(name) for name in data["outcomes"]) != OUTCOMES
-                or data["weights"].shape != (len(FEATURES),)
+                or "area_rarity" not in data or data["weights"].shape != (len(FEATURES),)
                 or data["outcome_weights"].shape != (len(OUTCOMES), len(OUTCOME_FEATURES))):
             return None  # trained on other features: run scripts/train_follow.py
         return Models(data["weights"].astype(np.float32), float(data["bias"]), float(data["bar"]),
                       data["outcome_weights"].astype(np.float32), data["outcome_bias"].astype(np.float32),
-                      str(data["model"]))
+                      str(data["model"]),
+                      dict(zip((str(name) for name in data["areas"]), data["area_rarity"].astype(float).tolist())))
 
 
 def models_for(embedding_model: str | None) -> Models | None:
@@ -281,8 +294,10 @@ def candidates(searcher, recommendation: Passage, doc_ids: set[str], kinds: tupl
         for place, said in zip(places, tone.label(texts, np.stack(vectors), index.manifest.get("sentence_model"))):
             links[place][4] = said
     links.sort(key=lambda link: -link[1])
+    models = models_for(index.manifest.get("model"))
     chances = relevance(link_features(recommendation, links, index.stem_frequency, len(index.passages),
-                                      MAX_CANDIDATES), index.manifest.get("model"))
+                                      MAX_CANDIDATES, models.area_rarity if models else None),
+                        index.manifest.get("model"))
     return [Link(*link[:5], relevance=float(chances[number]) if number < len(chances) else 0.0,
                  passage_score=link[5], sentence_score=link[6]) for number, link in enumerate(links)]
 
@@ -310,7 +325,8 @@ def trace(searcher, recommendation: Passage, report: dict, later: dict | None, b
     if models is None:
         return Chain(recommendation, actions, linked, outcome(linked), later, grade, None,
                      "the linked passages' tone (no trained outcome model)")
-    values = outcome_features(found, weighed, grades.get("overall effectiveness"), grade)
+    values = outcome_features(found, weighed, grades.get("overall effectiveness"), grade,
+                              areas(content_text(recommendation)), models.area_rarity)
     scores = models.outcome_weights @ values + models.outcome_bias
     chances = np.exp(scores - scores.max())
     chances /= chances.sum()
@@ -346,18 +362,23 @@ def answers(date: str, report: dict, later: dict | None) -> bool:
     return (report.get("date") or "")[:4] <= date < until
 
 
-def outcome_features(found: list[Link], weighed: list[Link], overall: str | None, grade: str | None) -> np.ndarray:
+def outcome_features(found: list[Link], weighed: list[Link], overall: str | None, grade: str | None,
+                     asked: frozenset[str] = frozenset(), area_rarity: dict[str, float] | None = None) -> np.ndarray:
     """What the outcome model reads (OUTCOME_FEATURES): how close the later report's own recommendations come
-    (cosine, and the relevance of any among the best candidates), the relevance-weighted strengths and
-    weaknesses among the best candidates, the later overall grade and the grade for the recommendation's
-    judgement, and the best candidate's relevance."""
-    again = max((link.passage_score for link in found if link.passage.kind == "recommendation"), default=0.0)
+    (cosine; the relevance of any among the best candidates; and cosine times the share of the recommendation's
+    practice areas, `asked`, they name, weighted by rarity), the relevance-weighted strengths and weaknesses among
+    the best candidates, the later overall grade and the grade for the recommendation's judgement, and the best
+    candidate's relevance."""
+    later = [link for link in found if link.passage.kind == "recommendation"]
+    again = max((link.passage_score for link in later), default=0.0)
+    again_areas = max((link.passage_score * rare_share(asked, areas(link.passage.text), area_rarity)
+                       for link in later), default=0.0) if asked else 0.0
     again_model = max((link.relevance for link in weighed if link.passage.kind == "recommendation"), default=0.0)
     strengths = sum(link.relevance for link in weighed if link.tone == "strength")
     weaknesses = sum(link.relevance for link in weighed if link.tone == "weakness")
     best = max((link.relevance for link in weighed), default=0.0)
     return np.array([again, again_model, strengths, weaknesses, grade_value(overall), best,
-                     weaknesses / (strengths + weaknesses + 1e-6), grade_value(grade)], dtype=np.float32)
+                     weaknesses / (strengths + weaknesses + 1e-6), grade_value(grade), again_areas], dtype=np.float32)
 
 
 def grade_value(grade: str | None) -> float:

@@ -14,7 +14,9 @@ names two areas (e.g. "missing") is split by the phrases around it, and a word w
 
 from __future__ import annotations
 
+import math
 import re
+from collections import Counter
 from functools import lru_cache
 
 AREAS = {
@@ -138,3 +140,15 @@ def judgements(text: str) -> tuple[str, ...]:
     """The ILACS judgements whose areas `text` names, most areas first."""
     counts = judgement_counts(text)
     return tuple(sorted(counts, key=lambda judgement: -counts[judgement]))
+
+
+def rarity(texts) -> dict[str, float]:
+    """How rare each area is among these texts (a corpus's passages): log((n + 1) / (passages naming it + 1)). A
+    recommendation's rare area ("health histories", "young carers") is what a later passage must share to be about
+    the same thing; a common one ("planning", "leaders") says less. Areas no text names get the highest value."""
+    counts: Counter[str] = Counter()
+    total = 0
+    for text in texts:
+        counts.update(areas(text))
+        total += 1
+    return {name: float(math.log((total + 1) / (counts[name] + 1))) for name in AREAS}

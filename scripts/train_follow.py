@@ -31,6 +31,8 @@ from follow import PAIRS, load_pairs, locate, norm  # noqa: E402  (eval/follow.p
 
 from indexer import following  # noqa: E402
 from indexer.embedding import load_embedder  # noqa: E402
+from indexer.passages import content_text  # noqa: E402
+from indexer.practice_areas import areas, rarity  # noqa: E402
 from indexer.search import Searcher  # noqa: E402
 from indexer.settings import Settings  # noqa: E402
 from indexer.store import load_index  # noqa: E402
@@ -39,7 +41,7 @@ RELEVANCE_C = 3.0  # chosen by cross-validation within dev (eval/FOLLOW.md)
 OUTCOME_C = 1.0
 
 
-def gather(searcher, grouped) -> list[dict]:
+def gather(searcher, grouped, area_rarity: dict[str, float]) -> list[dict]:
     """Per dev recommendation: its candidates, their features, the labels found among them, its outcome."""
     index = searcher.index
     out = []
@@ -50,7 +52,7 @@ def gather(searcher, grouped) -> list[dict]:
         found = following.candidates(searcher, recommendation, {later["doc_id"]}, following.LATER_KINDS)
         raw = [[l.passage, l.score, l.start, l.end, l.tone, l.passage_score, l.sentence_score] for l in found]
         features = following.link_features(recommendation, raw, index.stem_frequency, len(index.passages),
-                                           following.MAX_CANDIDATES)
+                                           following.MAX_CANDIDATES, area_rarity)
         weighed = found[:following.MAX_CANDIDATES]
         labels = [None] * len(weighed)
         for pair in pairs:
@@ -61,7 +63,7 @@ def gather(searcher, grouped) -> list[dict]:
         grades = later.get("grades") or {}
         area = following.judgement_of(recommendation, grades)
         out.append({"authority": pairs[0]["authority"], "found": found, "features": features[:len(weighed)],
-                    "labels": labels, "relevant": sum(bool(pair["relevant"]) for pair in pairs),
+                    "labels": labels, "asked": areas(content_text(recommendation)), "relevant": sum(bool(pair["relevant"]) for pair in pairs),
                     "outcome": pairs[0]["outcome"], "grade": grades.get(area),
                     "overall": grades.get("overall effectiveness")})
     return out
@@ -88,7 +90,8 @@ def main() -> None:
     if args.out.exists():
         args.out.unlink()  # features are the models' inputs, not their outputs: train from none
         following.relevance_model.cache_clear()
-    records = gather(searcher, load_pairs(args.pairs, "dev"))
+    area_rarity = rarity(passage.text for passage in searcher.index.passages)  # of the training corpus, kept
+    records = gather(searcher, load_pairs(args.pairs, "dev"), area_rarity)
     authorities = sorted({record["authority"] for record in records})
     group = np.array([authorities.index(record["authority"]) for record in records])
     folds = list(GroupKFold(n_splits=5).split(np.zeros(len(records)), groups=group))
@@ -127,7 +130,8 @@ def main() -> None:
     for record in records:
         weighed = [replace(link, relevance=float(chance)) for link, chance in
                    zip(record["found"][:following.MAX_CANDIDATES], record["chances"])]
-        rows.append(following.outcome_features(record["found"], weighed, record["overall"], record["grade"]))
+        rows.append(following.outcome_features(record["found"], weighed, record["overall"], record["grade"],
+                                               record["asked"], area_rarity))
         outcomes.append(record["outcome"])
     rows, outcomes = np.array(rows), np.array(outcomes)
     said = np.empty(len(outcomes), dtype=object)
@@ -143,6 +147,7 @@ def main() -> None:
              outcome_weights=reader.coef_.astype(np.float32), outcome_bias=reader.intercept_.astype(np.float32),
              outcome_features=np.array(following.OUTCOME_FEATURES), outcomes=np.array(following.OUTCOMES),
              model=np.array(searcher.index.manifest.get("model") or ""),
+             areas=np.array(list(area_rarity)), area_rarity=np.array(list(area_rarity.values()), dtype=np.float32),
              trained_on=np.array(f"{len(labels)} dev pairs, {len(outcomes)} dev recommendations of {args.pairs.name}"))
     print(f"Trained on {len(labels)} dev pairs ({labels.sum()} relevant) and {len(outcomes)} recommendations; "
           f"bar {bar:.2f}; saved {args.out}")

@@ -16,6 +16,8 @@ from indexer import following
 from indexer.following import follow, outcome, reports
 from indexer.search import Searcher
 from indexer.store import load_index
+from indexer.passages import content_text
+from indexer.practice_areas import areas
 
 from .conftest import SEED_CORPUS, SHARED_CORPUS, write_files
 
@@ -131,6 +133,32 @@ def test_link_features_see_shared_practice_areas_and_a_broad_recommendation(sear
     assert features[on_pathway, share] > features[on_oversight, share]
     assert features[on_oversight, following.FEATURES.index("no shared area")] == 1.0
     assert features.shape == (len(later), len(following.FEATURES))
+
+
+def test_a_shared_rare_area_counts_for_more_than_a_shared_common_one():
+    asked = frozenset({"health histories", "care leavers"})
+    rarity = {"health histories": 6.0, "care leavers": 1.5}
+    rare, common = following.rare_share(asked, frozenset({"health histories"}), rarity), \
+        following.rare_share(asked, frozenset({"care leavers"}), rarity)
+    assert rare == 0.8 and common == 0.2
+    assert following.rare_share(asked, frozenset({"care leavers"}), None) == 0.5  # unweighted: a plain share
+    assert following.rare_share(frozenset(), frozenset({"care leavers"}), rarity) == 0.5  # no areas named: unknown
+
+
+def test_the_outcome_reads_how_close_later_recommendations_on_the_same_areas_come(searcher):
+    """The later report recommends oversight again (the same areas): that counts; for pathway plans it does not."""
+    index = searcher.index
+    again = following.OUTCOME_FEATURES.index("again (areas)")
+    read = {}
+    for topic in ("pathway", "oversight"):
+        recommendation = next(p for p in index.passages if p.kind == "recommendation" and topic in p.text
+                              and p.doc_id == "exampleton-2019")
+        found = following.candidates(searcher, recommendation, {"exampleton-2023"}, following.LATER_KINDS)
+        later = next(link for link in found if link.passage.kind == "recommendation")
+        read[topic] = following.outcome_features(found, found[:following.MAX_CANDIDATES], "good", "good",
+                                                 areas(content_text(recommendation)), {})[again], later.passage_score
+    assert read["oversight"][0] == pytest.approx(read["oversight"][1]) and read["oversight"][0] > 0.5
+    assert read["pathway"][0] == 0.0 < read["pathway"][1]  # close in meaning, but on other areas
 
 
 def test_the_later_grade_is_the_one_for_the_recommendations_judgement(searcher):

@@ -1,6 +1,6 @@
 """Practice areas named in a passage: what following.py compares beside meaning, look-alikes kept apart."""
 
-from indexer.practice_areas import JUDGEMENTS, areas, judgements
+from indexer.practice_areas import AREAS, JUDGEMENTS, areas, judgements, rarity
 
 
 def test_look_alike_areas_are_kept_apart():
@@ -31,3 +31,12 @@ def test_an_areas_judgement_is_the_one_that_grades_it():
     assert judgements("Supervision, audit and workforce stability, and child protection plans.")[0] == "leaders"
     assert judgements("The weather was fine.") == ()
     assert set(JUDGEMENTS) == {"care leavers", "children in care", "help and protection", "leaders"}
+
+
+def test_a_rare_area_weighs_more_than_a_common_one():
+    texts = ["Plans are reviewed regularly.", "Planning is timely.", "Plans are clear and care leavers' plans too.",
+             "Care leavers receive their health histories."]
+    weights = rarity(texts)
+    assert set(weights) == set(AREAS)
+    assert weights["health histories"] > weights["care leavers"] > weights["planning"]
+    assert weights["young carers"] == max(weights.values())  # named nowhere: the rarest
