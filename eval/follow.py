@@ -12,6 +12,9 @@ MAX_CANDIDATES by similarity whose relevance clears the bar (at most MAX_LINKS).
 - recall: of the pairs labelled relevant, the share it links;
 - outcome accuracy: its outcome against the hand label, per recommendation.
 --sweep prints the same for a range of bars (choose on dev, then report held out once).
+--split template scores the older-template pairs (2014-2017 report -> ILACS), which are never trained on
+(--authority Oldham or Tameside for one of them).
+--plans measures the plan actions instead, on eval/plan_pairs.jsonl (similarity bar; --sweep for several).
 """
 
 from __future__ import annotations
@@ -32,18 +35,22 @@ from indexer.settings import Settings  # noqa: E402
 from indexer.store import load_index  # noqa: E402
 
 PAIRS = ROOT / "eval" / "follow_pairs.jsonl"
+PLAN_PAIRS = ROOT / "eval" / "plan_pairs.jsonl"
 
 
 def norm(text: str) -> str:
     return " ".join(text.replace("’", "'").split()).lower()
 
 
-def load_pairs(path: Path, split: str | None, draw: str | None = None) -> dict[str, list[dict]]:
-    """Labelled pairs grouped by recommendation id, of one split (or all) and one draw (or all)."""
+def load_pairs(path: Path, split: str | None, draw: str | None = None, authority: str | None = None
+               ) -> dict[str, list[dict]]:
+    """Labelled pairs grouped by recommendation id, of one split (or all), one draw (or all) and one authority (or
+    all)."""
     grouped: dict[str, list[dict]] = {}
     with open(path, encoding="utf-8") as handle:
         for row in map(json.loads, handle):
-            if split in (None, row["split"]) and draw in (None, row.get("draw", "first")):
+            if split in (None, row["split"]) and draw in (None, row.get("draw", "first")) \
+                    and authority in (None, row["authority"]):
                 grouped.setdefault(row["recommendation_id"], []).append(row)
     return grouped
 
@@ -104,17 +111,58 @@ def judge(searcher, grouped: dict[str, list[dict]], bar: float) -> dict:
             "outcome confusion": {f"{g} -> {s}": n for (g, s), n in sorted(confusion.items())}}
 
 
+def judge_plans(searcher, grouped: dict[str, list[dict]], bar: float) -> dict:
+    """The same for plan actions (eval/plan_pairs.jsonl): of the plan and council-paper passages following.trace
+    shows for a recommendation (similarity at least `bar`, at most MAX_ACTIONS), the share labelled as answering it,
+    and of those so labelled, the share shown."""
+    index = searcher.index
+    right = wrong = unjudged = relevant = 0
+    for pairs in grouped.values():
+        first = pairs[0]
+        report = index.documents.get(first["recommendation_id"].split("/")[0])
+        wanted = norm(first["recommendation"])
+        recommendation = next((p for p in index.document_passages(report["doc_id"]) if p.kind == "recommendation"
+                               and norm(following.recommendation_text(p)) == wanted), None) if report else None
+        if recommendation is None:
+            continue
+        inspections = following.reports(index, first["authority"])
+        number = next(i for i, r in enumerate(inspections) if r["doc_id"] == report["doc_id"])
+        later = inspections[number + 1] if number + 1 < len(inspections) else None
+        shown = [norm(link.passage.text) for link in
+                 following.trace(searcher, recommendation, report, later, action_bar=bar).actions]
+        judged = set()
+        for pair in pairs:
+            relevant += bool(pair["relevant"])
+            place = next((i for i, text in enumerate(shown) if norm(pair["later_sentence"]) in text), None)
+            if place is not None:
+                judged.add(place)
+                right += bool(pair["relevant"])
+                wrong += not pair["relevant"]
+        unjudged += len(set(range(len(shown))) - judged)
+    return {"recommendations": len(grouped), "precision": round(right / (right + wrong), 3) if right + wrong else None,
+            "recall": round(right / relevant, 3) if relevant else None, "links judged": right + wrong,
+            "links unjudged": unjudged}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--index", type=Path, required=True)
     parser.add_argument("--pairs", type=Path, default=PAIRS)
     parser.add_argument("--split", default="heldout", help="dev, heldout or all")
     parser.add_argument("--draw", help="first, second, third, fourth or fifth: one draw of pairs only (eval/FOLLOW.md)")
+    parser.add_argument("--authority", help="one authority's pairs only")
     parser.add_argument("--sweep", action="store_true", help="several bars (for choosing on dev)")
+    parser.add_argument("--plans", action="store_true",
+                        help="measure the plan actions instead, on eval/plan_pairs.jsonl (or --pairs)")
     args = parser.parse_args()
     settings = Settings.from_env(index=args.index)
     searcher = Searcher(load_index(settings.index, settings), load_embedder(settings), settings)
-    grouped = load_pairs(args.pairs, None if args.split == "all" else args.split, args.draw)
+    if args.plans:
+        grouped = load_pairs(PLAN_PAIRS if args.pairs == PAIRS else args.pairs, None)
+        for bar in (0.4, 0.45, following.ACTION_BAR, 0.55, 0.6, 0.65) if args.sweep else (following.ACTION_BAR,):
+            print(f"plan actions, bar {bar:.2f}: {json.dumps(judge_plans(searcher, grouped, bar))}")
+        return
+    grouped = load_pairs(args.pairs, None if args.split == "all" else args.split, args.draw, args.authority)
     model = searcher.index.manifest.get("model")
     models = following.models_for(model)
     if args.sweep:

@@ -20,7 +20,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from indexer.embedding import load_embedder  # noqa: E402
-from indexer.following import LATER_KINDS, MAX_CANDIDATES, candidates, recommendation_text, reports  # noqa: E402
+from indexer.following import (LATER_KINDS, MAX_CANDIDATES, PLAN_KINDS, PLAN_TYPES, answers, candidates,  # noqa: E402
+                               recommendation_text, reports)
 from indexer.search import Searcher  # noqa: E402
 from indexer.settings import Settings  # noqa: E402
 from indexer.store import load_index  # noqa: E402
@@ -41,12 +42,27 @@ def main() -> None:
     parser.add_argument("--complete", type=Path,
                         help="a labelled pairs file: print, for each of its recommendations, the passages among the "
                              f"best {MAX_CANDIDATES} (those the relevance model weighs) it does not label yet")
+    parser.add_argument("--earlier-template", action="store_true",
+                        help="instead: every authority with three reports, its first two (2014-2017 template -> "
+                             f"ILACS), the best {MAX_CANDIDATES} per recommendation, split 'template' (never trained on)")
+    parser.add_argument("--plans", action="store_true",
+                        help="instead: each recommendation with the best passages of the plans and council papers "
+                             "that answer its report (following.answers), for labelling plan actions; split 'plans'")
     args = parser.parse_args()
     settings = Settings.from_env(index=args.index)
     searcher = Searcher(load_index(settings.index, settings), load_embedder(settings), settings)
     index = searcher.index
     if args.complete:
         complete(searcher, args.complete)
+        return
+    if args.plans:
+        print_plan_pairs(searcher, args.per_recommendation)
+        return
+    if args.earlier_template:
+        for authority in sorted({r["authority"] for r in index.documents.values() if r.get("authority")}):
+            inspections = reports(index, authority)
+            if len(inspections) >= 3:
+                print_pairs(searcher, authority, "template", inspections[-3], inspections[-2], MAX_CANDIDATES)
         return
     names = sorted({r["authority"] for r in index.documents.values() if r.get("authority")})
     eligible = [name for name in names if len(reports(index, name)) >= 2]
@@ -62,12 +78,38 @@ def main() -> None:
         set(chosen[len(first):][::2]) | {"Tameside"}
     for authority in chosen:
         inspections = reports(index, authority)
-        earlier, later = inspections[-2], inspections[-1]
-        for recommendation in (p for p in index.passages if p.doc_id == earlier["doc_id"] and p.kind == "recommendation"):
-            for rank, link in enumerate(candidates(searcher, recommendation, {later["doc_id"]}, LATER_KINDS)
-                                        [:args.per_recommendation], start=1):
-                print(json.dumps(pair(authority, "heldout" if authority in heldout else "dev", recommendation, later,
-                                      rank, link), ensure_ascii=False))
+        print_pairs(searcher, authority, "heldout" if authority in heldout else "dev", inspections[-2],
+                    inspections[-1], args.per_recommendation)
+
+
+def print_pairs(searcher, authority: str, split: str, earlier: dict, later: dict, per_recommendation: int) -> None:
+    """Every recommendation of the earlier report with the later report's best passages, one JSON line a pair."""
+    for recommendation in (p for p in searcher.index.passages
+                           if p.doc_id == earlier["doc_id"] and p.kind == "recommendation"):
+        for rank, link in enumerate(candidates(searcher, recommendation, {later["doc_id"]}, LATER_KINDS)
+                                    [:per_recommendation], start=1):
+            print(json.dumps(pair(authority, split, recommendation, later, rank, link), ensure_ascii=False))
+
+
+def print_plan_pairs(searcher, per_recommendation: int) -> None:
+    """Every recommendation of a report some plan or council paper answers, with those papers' best passages
+    (the kinds following.trace weighs as plan actions). `later_report` is then the paper, not an inspection."""
+    index = searcher.index
+    for authority in sorted({r["authority"] for r in index.documents.values() if r.get("authority")}):
+        inspections = reports(index, authority)
+        for number, report in enumerate(inspections):
+            later = inspections[number + 1] if number + 1 < len(inspections) else None
+            papers = {doc_id for doc_id, r in index.documents.items() if r.get("authority") == authority
+                      and r.get("doc_type") in PLAN_TYPES and answers(r.get("date") or "", report, later)}
+            if not papers:
+                continue
+            for recommendation in (p for p in index.passages
+                                   if p.doc_id == report["doc_id"] and p.kind == "recommendation"):
+                for rank, link in enumerate(candidates(searcher, recommendation, papers, PLAN_KINDS)
+                                            [:per_recommendation], start=1):
+                    row = pair(authority, "plans", recommendation, index.documents[link.passage.doc_id], rank, link)
+                    row["later_report"] = link.passage.doc_id
+                    print(json.dumps(row, ensure_ascii=False))
 
 
 def pair(authority: str, split: str, recommendation, later: dict, rank: int, link) -> dict:
