@@ -13,12 +13,14 @@ small model from the evidence around the recommendation in the next report: how 
 improve" items come, the tone of the best candidates weighted by their relevance (tone.py), and the later
 grade for the area. Each outcome carries its probability and, in words, the evidence it was read from.
 Without the trained models (another embedding model, a test's fake embedder) links need SIMILARITY_BAR and the
-outcome follows the linked passages' tone.
+outcome follows the linked passages' tone. A 2013-2017 report's recommendations to the Local Safeguarding
+Children Board are followed only to what the next report says of the board or the partnership that replaced it.
 No model call: recommendations, passages and sentences are compared by the vectors the build stored.
 """
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -41,6 +43,10 @@ OFSTED_TYPES = ("inspection report", "focused visit letter", "monitoring visit l
 MAX_LINKS = 6  # later passages shown per recommendation (all the model weighs, when relevant)
 MAX_ACTIONS = 3  # plan actions and council papers shown per recommendation
 MAX_CANDIDATES = 6  # only the best few by similarity are weighed by the relevance model
+BOARD = "local safeguarding children board"  # a 2013-2017 report's review of the board has recommendations of its own
+# what a later report says of the board, or of the multi-agency safeguarding partnership that replaced it in 2019
+BOARD_WORDS = re.compile(r"safeguarding (?:children(?:'s)? )?(?:board|partnership)s?|\b(?:lscb|scb)s?\b|"
+                         r"safeguarding partners\b|safeguarding arrangements", re.I)
 
 
 @dataclass(frozen=True)
@@ -314,12 +320,18 @@ def trace(searcher, recommendation: Passage, report: dict, later: dict | None, b
     if later is None:
         return Chain(recommendation, actions, (), "no later inspection", None, None)
     found = candidates(searcher, recommendation, {later["doc_id"]}, LATER_KINDS)
+    grades = later.get("grades") or {}
+    if recommendation.judgement_area == BOARD:  # only what the later report says of the board or its successor
+        found = [link for link in found if link.passage.judgement_area == BOARD or BOARD_WORDS.search(link.passage.text)]
+        if not found:
+            return Chain(recommendation, actions, (), "not mentioned", later, grades.get(BOARD), None,
+                         "a recommendation to the Local Safeguarding Children Board: the later report says nothing "
+                         "of the board, or of the safeguarding partnership that replaced it")
     models = models_for(index.manifest.get("model"))
     bar = link_bar(index.manifest.get("model")) if bar is None else bar
     weighed = found[:MAX_CANDIDATES]
     linked = tuple(sorted((link for link in weighed if link.relevance >= bar), key=lambda link: -link.relevance)
                    )[:MAX_LINKS]
-    grades = later.get("grades") or {}
     area = judgement_of(recommendation, grades)
     grade = grades.get(area)
     if models is None:

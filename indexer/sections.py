@@ -206,8 +206,11 @@ class Sectioner:
             self.state, self.section, self.area = "recommendations", heading, area
             return True
         if _SUMMARY.match(low):
-            # a SIF judgement's own summary keeps its area; the report's summary is overall effectiveness
-            inside = before in ("findings", "summary") and self.area and low == "summary"
+            # a SIF judgement's own summary keeps its area, and so does the executive summary of a SIF report's
+            # review of the Local Safeguarding Children Board (so the board's recommendations after it are the
+            # board's); the report's summary is overall effectiveness
+            inside = before in ("findings", "summary") and self.area and (
+                low == "summary" or self.area == "local safeguarding children board")
             self.state, self.section = "summary", heading
             self.area = self.area if inside else "overall effectiveness"
             return True

@@ -91,6 +91,42 @@ def test_each_recommendation_is_traced_to_the_plan_and_the_next_inspection(searc
     assert result.outcomes == {"improved": 1, "still weak": 1, "no later inspection": 1}
 
 
+BOARD_REVIEW = """
+The Local Safeguarding Children Board requires improvement
+
+Executive summary
+
+The board does not yet evaluate multi-agency practice in Exampleton well enough.
+
+Recommendations
+
+- The board should evaluate the quality of multi-agency audits of practice in Exampleton.
+"""
+PARTNERSHIP = "\n\n33. The Exampleton safeguarding partnership now evaluates multi-agency audits of practice well.\n"
+
+
+@pytest.mark.parametrize("later_says", ["", PARTNERSHIP])
+def test_a_recommendation_to_the_safeguarding_board_is_followed_only_to_what_is_said_of_the_board(
+        tmp_path, settings, later_says):
+    """A 2013-2017 report's review of the LSCB has its own recommendations; the next inspection does not review
+    the board, so they are answered only by what it says of the board or the partnership that replaced it."""
+    earlier = EARLIER.replace("1 May 2019 to 12 May 2019", "1 May 2016 to 12 May 2016") + BOARD_REVIEW
+    corpus = write_files(tmp_path / "corpus", {"exampleton-2016.txt": earlier, "exampleton-2023.txt": LATER + later_says})
+    embedder = HashingEmbedder()
+    build_index([corpus], settings.index, embedder, settings, progress=False, log=lambda *_: None)
+    chains = follow(Searcher(load_index(settings.index, settings), embedder, settings), "Exampleton",
+                    bar=0.0).inspections[0].chains
+    board = next(chain for chain in chains if chain.recommendation.text.startswith("The board should"))
+    assert board.recommendation.judgement_area == following.BOARD
+    others = [chain for chain in chains if chain is not board]
+    assert others and all(chain.recommendation.judgement_area is None and chain.later for chain in others)
+    if later_says:
+        assert [link.sentence for link in board.later] == [PARTNERSHIP.strip()[4:]]
+    else:
+        assert board.later == () and board.outcome == "not mentioned" and board.confidence is None
+        assert "Local Safeguarding Children Board" in board.basis and "says nothing" in board.basis
+
+
 def test_a_link_is_shown_only_above_the_bar(searcher):
     chains = follow(searcher, "Exampleton", bar=1.01, action_bar=1.01).inspections[0].chains
     assert all(chain.later == () and chain.outcome == "not mentioned" and chain.actions == () for chain in chains)

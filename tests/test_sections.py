@@ -112,7 +112,13 @@ def test_single_inspection_framework_2015():
     assert (previous.kind, previous.section) == ("boilerplate", "Previous Ofsted inspections")
     assert one(passages, "Information about this local authority area").kind == "boilerplate"  # contents
     recommendation = one(passages, "Ensure that strategy meetings include staff who are responsible")
-    assert (recommendation.kind, recommendation.section) == ("recommendation", "Recommendations")
+    assert (recommendation.kind, recommendation.section, recommendation.judgement_area) == (
+        "recommendation", "Recommendations", None)
+    # the review of the Local Safeguarding Children Board: its executive summary and recommendations are the board's
+    board = one(passages, "The board should ensure it has mechanisms in place to robustly evaluate")
+    assert (board.kind, board.judgement_area) == ("recommendation", "local safeguarding children board")
+    assert {p.judgement_area for p in passages if p.kind == "recommendation"} == {
+        None, "local safeguarding children board"}
     summary = one(passages, "The local authority designated officer’s (LADO) records are poor")
     assert (summary.kind, summary.section, summary.judgement_area) == ("summary", "Summary", "help and protection")
     finding = one(passages, "Early help and preventative services are increasingly effective")
