@@ -67,11 +67,13 @@ def locate(index, pairs: list[dict]):
     earlier = inspections[number - 1] if number else None
     if earlier is None:
         return None, None, None
-    for passage in index.passages:
-        if passage.doc_id == earlier["doc_id"] and passage.kind == "recommendation" \
-                and norm(following.recommendation_text(passage)) == wanted:
-            return passage, earlier, later
-    return None, earlier, later
+    return recommendation_in(index, earlier["doc_id"], wanted), earlier, later
+
+
+def recommendation_in(index, doc_id: str, wanted: str):
+    """The recommendation of document `doc_id` whose words, normalised, are `wanted` (None when it has none)."""
+    return next((passage for passage in index.document_passages(doc_id) if passage.kind == "recommendation"
+                 and norm(following.recommendation_text(passage)) == wanted), None)
 
 
 def judge(searcher, grouped: dict[str, list[dict]], bar: float) -> dict:
@@ -120,9 +122,7 @@ def judge_plans(searcher, grouped: dict[str, list[dict]], bar: float) -> dict:
     for pairs in grouped.values():
         first = pairs[0]
         report = index.documents.get(first["recommendation_id"].split("/")[0])
-        wanted = norm(first["recommendation"])
-        recommendation = next((p for p in index.document_passages(report["doc_id"]) if p.kind == "recommendation"
-                               and norm(following.recommendation_text(p)) == wanted), None) if report else None
+        recommendation = recommendation_in(index, report["doc_id"], norm(first["recommendation"])) if report else None
         if recommendation is None:
             continue
         inspections = following.reports(index, first["authority"])

@@ -127,8 +127,7 @@ def link_features(recommendation: Passage, links: list[list], frequency: dict[st
                      float(passage.kind == "recommendation"),
                      sum(idf(stem) for stem in wanted & held) / total,
                      len(pairs & set(zip(found, found[1:]))) / max(1, len(pairs)),
-                     len(topics & said) / len(topics) if topics else 0.5,
-                     len(topics & near) / len(topics) if topics else 0.5,
+                     rare_share(topics, said, None), rare_share(topics, near, None),
                      len(near - topics) / max(1, len(near)),
                      float(bool(topics) and not topics & said),
                      (link[1] - mean) / spread / 4, closeness, *breadth,
@@ -312,10 +311,8 @@ def trace(searcher, recommendation: Passage, report: dict, later: dict | None, b
           action_bar: float = ACTION_BAR) -> Chain:
     """The plan actions that answer one recommendation and what the next inspection said on its theme."""
     index = searcher.index
-    authority = report.get("authority")
-    plans = {doc_id for doc_id, r in index.documents.items() if r.get("authority") == authority
-             and r.get("doc_type") in PLAN_TYPES and answers(r.get("date") or "", report, later)}
-    actions = tuple(link for link in candidates(searcher, recommendation, plans, PLAN_KINDS)
+    actions = tuple(link for link in candidates(searcher, recommendation, plan_documents(index, report, later),
+                                                PLAN_KINDS)
                     if link.score >= action_bar)[:MAX_ACTIONS]  # (plans: no labelled pairs yet, so similarity alone)
     if later is None:
         return Chain(recommendation, actions, (), "no later inspection", None, None)
@@ -362,6 +359,12 @@ def judgement_of(recommendation: Passage, grades: dict) -> str:
     if not counts:
         return "overall effectiveness"
     return min(counts, key=lambda judgement: (-counts[judgement], grade_value(grades[judgement])))
+
+
+def plan_documents(index, report: dict, later: dict | None) -> set[str]:
+    """The authority's improvement plans and council papers that answer `report` (see answers)."""
+    return {doc_id for doc_id, r in index.documents.items() if r.get("authority") == report.get("authority")
+            and r.get("doc_type") in PLAN_TYPES and answers(r.get("date") or "", report, later)}
 
 
 def answers(date: str, report: dict, later: dict | None) -> bool:

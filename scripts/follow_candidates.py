@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from indexer.embedding import load_embedder  # noqa: E402
-from indexer.following import (LATER_KINDS, MAX_CANDIDATES, PLAN_KINDS, PLAN_TYPES, answers, candidates,  # noqa: E402
+from indexer.following import (LATER_KINDS, MAX_CANDIDATES, PLAN_KINDS, candidates, plan_documents,  # noqa: E402
                                recommendation_text, reports)
 from indexer.search import Searcher  # noqa: E402
 from indexer.settings import Settings  # noqa: E402
@@ -84,8 +84,8 @@ def main() -> None:
 
 def print_pairs(searcher, authority: str, split: str, earlier: dict, later: dict, per_recommendation: int) -> None:
     """Every recommendation of the earlier report with the later report's best passages, one JSON line a pair."""
-    for recommendation in (p for p in searcher.index.passages
-                           if p.doc_id == earlier["doc_id"] and p.kind == "recommendation"):
+    for recommendation in (p for p in searcher.index.document_passages(earlier["doc_id"])
+                           if p.kind == "recommendation"):
         for rank, link in enumerate(candidates(searcher, recommendation, {later["doc_id"]}, LATER_KINDS)
                                     [:per_recommendation], start=1):
             print(json.dumps(pair(authority, split, recommendation, later, rank, link), ensure_ascii=False))
@@ -99,12 +99,10 @@ def print_plan_pairs(searcher, per_recommendation: int) -> None:
         inspections = reports(index, authority)
         for number, report in enumerate(inspections):
             later = inspections[number + 1] if number + 1 < len(inspections) else None
-            papers = {doc_id for doc_id, r in index.documents.items() if r.get("authority") == authority
-                      and r.get("doc_type") in PLAN_TYPES and answers(r.get("date") or "", report, later)}
+            papers = plan_documents(index, report, later)
             if not papers:
                 continue
-            for recommendation in (p for p in index.passages
-                                   if p.doc_id == report["doc_id"] and p.kind == "recommendation"):
+            for recommendation in (p for p in index.document_passages(report["doc_id"]) if p.kind == "recommendation"):
                 for rank, link in enumerate(candidates(searcher, recommendation, papers, PLAN_KINDS)
                                             [:per_recommendation], start=1):
                     row = pair(authority, "plans", recommendation, index.documents[link.passage.doc_id], rank, link)
