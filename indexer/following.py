@@ -318,7 +318,10 @@ def trace(searcher, recommendation: Passage, report: dict, later: dict | None, b
         return Chain(recommendation, actions, (), "no later inspection", None, None)
     found = candidates(searcher, recommendation, {later["doc_id"]}, LATER_KINDS)
     grades = later.get("grades") or {}
-    if recommendation.judgement_area == BOARD:  # only what the later report says of the board or its successor
+    # only what the later report says of the board or its successor. The relevance was read among all the report's
+    # passages, so one of these beyond the best MAX_CANDIDATES has none and is not linked. Weighing the board's
+    # passages alone instead was tried: Tameside 2016 -> 2019 lost a relevant link (eval/FOLLOW.md)
+    if recommendation.judgement_area == BOARD:
         found = [link for link in found if link.passage.judgement_area == BOARD or BOARD_WORDS.search(link.passage.text)]
         if not found:
             return Chain(recommendation, actions, (), "not mentioned", later, grades.get(BOARD), None,
