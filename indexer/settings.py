@@ -7,8 +7,8 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-FORMAT_VERSION = 7  # bump when the files in the index folder change shape, answers.sentence_spans changes, or
-# the exports (embedding.EXPORT_RECIPE) change their vectors
+FORMAT_VERSION = 8  # bump when the files in the index folder change shape, answers.sentence_spans changes, or
+# the exports (embedding.EXPORT_RECIPE) or the way texts are batched change their vectors (8: int8, one text per batch)
 READER_VERSION = 8  # bump when reading, sections or splitting change the passages a file gives: the next build
 # reads every file again (vectors of unchanged text are still reused)
 PACKAGED_MODEL = "all-MiniLM-L6-v2"  # the only model the embedders load; another name is a label (a test's fake)
