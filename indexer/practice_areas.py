@@ -9,7 +9,7 @@ The list is domain knowledge, first written from the inspection framework's own 
 judgements and their evaluation criteria), then given narrower areas and synonyms where the dev pairs of
 eval/follow_pairs.jsonl showed a look-alike or a missed synonym (never from the held-out pairs). A word that
 names two areas (e.g. "missing") is split by the phrases around it, and a word with an everyday sense too
-("adopted a new model") is matched only in its social-care sense.
+("adopted a new model", "an early adopter of") is matched only in its social-care sense.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ AREAS = {
     "private fostering": r"private(?:ly)? foster",
     "allegations (LADO)": r"\blado\b|designated officer|allegations",
     "fostering": r"foster",
-    "adoption": r"adoption|adopters?\b|adoptive|adopted (?:child|children|young)",
+    "adoption": r"adoption|(?<!early )adopters?\b|adoptive|adopted (?:child|children|young)",
     "permanence": r"permanen|special guardian|stability|long-term match",
     "sufficiency and placements": r"sufficiency|placements?|homes? for children|commission|residential",
     "education": r"personal education plan|\bpeps?\b|virtual school|education|school|attainment|attendance|\bneet\b|"

@@ -22,6 +22,8 @@ def test_a_passage_names_every_area_it_speaks_of_and_nothing_else():
     assert "fostering" in found  # "private fostering" is fostering in the words, told apart by its own area
     assert areas("The weather was fine.") == frozenset()
     assert "adoption" not in areas("Leaders adopted a new practice model.")
+    assert "adoption" not in areas("The local authority is an early adopter of the Early Career Framework.")
+    assert "adoption" in areas("Adopters are well supported.")
     assert "missing from home or care" not in areas("Children missing from education are tracked.")
 
 
