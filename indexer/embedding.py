@@ -156,8 +156,8 @@ class OnnxEmbedder:
         # int8 activations are quantised with one scale per batch (dynamic quantisation), so a text batched beside
         # others got a vector that moved with them (cosine 0.98-0.99 to itself encoded alone, as a question is):
         # an index's vectors then hung on which texts were embedded together, and so on what an earlier build had
-        # embedded. One text per batch gives every text one vector, however it is encoded, for about 10% more
-        # build time (400 passages: 4.9 s against 4.5 s).
+        # embedded. One text per batch gives every text one vector, however it is encoded: 400 passages took 4.9 s
+        # against 4.5 s, a fresh national build 3% longer (BENCHMARKS.md). settings.batch_size is for fp32 only.
         self.batch_size = 1 if settings.backend == "onnx-int8" else settings.batch_size
 
     def _session(self, threads: int):

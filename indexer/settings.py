@@ -26,7 +26,8 @@ class Settings:
     index: Path = PROJECT_ROOT / "index"  # folder the built index lives in
     model: str = PACKAGED_MODEL  # embedding model: the packaged all-MiniLM-L6-v2
     backend: str = "onnx-int8"  # embedding backend: onnx-int8 (ONNX Runtime, int8 weights), onnx (fp32) or torch (fp32)
-    batch_size: int = 8  # passages embedded per batch: with one batch per core, 8 ran faster than 32 (BENCHMARKS.md)
+    batch_size: int = 8  # passages embedded per batch (torch, onnx; onnx-int8 takes one text per batch, so its vectors
+    # do not depend on their neighbours): with one batch per core, 8 ran faster than 32 (BENCHMARKS.md)
     max_passage_tokens: int = 200  # word pieces per passage; the model reads 256 including title and section
     candidates: int = 100  # passages each retriever proposes before fusion
     rrf_k: int = 60  # reciprocal rank fusion constant
