@@ -20,7 +20,7 @@ practice areas it shares with the recommendation); otherwise the chain says **no
 report**. The outcome (**improved**, **still weak**, **not mentioned**) is a second model's reading of the
 next report: whether its own "What needs to improve" items come back to it, the tone of its closest passages
 weighted by their relevance, and its grade for the area. The probability and the evidence it was read from
-are shown beside it. On held-out pairs (eval/FOLLOW.md) about 4 links in 5 are right, about 2 in 3 of the
+are shown beside it. On held-out pairs (eval/FOLLOW.md) about 4 links in 5 are right, about 3 in 5 of the
 passages a careful reader would link are found, and the outcome agrees with that reader for about 4
 recommendations in 5.
 Every line shown is a quotation with its citation; the outcome is the tool's reading — check the quotes."""
