@@ -8,15 +8,14 @@ to improve" item) is compared, by meaning, with every passage of the same author
 A later passage is linked only when a relevance model (trained on hand-labelled pairs, eval/FOLLOW.md) gives it
 a probability above a bar chosen on those pairs for precision; otherwise the chain says "not found in the
 later report". The model reads the passage's similarity, its words, and the practice areas it shares with the
-recommendation (practice_areas.py), and its cosine in MiniLM tuned on those pairs (tuned.py). The outcome (improved / still weak / not mentioned) is read by a second
+recommendation (practice_areas.py). The outcome (improved / still weak / not mentioned) is read by a second
 small model from the evidence around the recommendation in the next report: how close its own "What needs to
 improve" items come, the tone of the best candidates weighted by their relevance (tone.py), and the later
 grade for the area. Each outcome carries its probability and, in words, the evidence it was read from.
 Without the trained models (another embedding model, a test's fake embedder) links need SIMILARITY_BAR and the
 outcome follows the linked passages' tone. A 2013-2017 report's recommendations to the Local Safeguarding
 Children Board are followed only to what the next report says of the board or the partnership that replaced it.
-Recommendations, passages and sentences are compared by the vectors the build stored; the one model call is the
-tuned model's, on a recommendation and its best MAX_CANDIDATES passages.
+No model call: recommendations, passages and sentences are compared by the vectors the build stored.
 """
 
 from __future__ import annotations
@@ -29,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import tone, tuned
+from . import tone
 from .passages import Passage, content_text
 from .practice_areas import areas, judgement_counts
 
@@ -72,7 +71,7 @@ class Link:
 FEATURES = ("score", "passage", "sentence", "first", "rank", "gap", "words", "same area", "recommendation",
             "rare words", "word pairs", "area share", "area share (sentence)", "other areas (sentence)",
             "no shared area", "standing out", "report closeness", "recommendation areas", "recommendation length",
-            "recommendation parts", "rare area share", "rare area share (sentence)", "tuned")
+            "recommendation parts", "rare area share", "rare area share (sentence)")
 OUTCOME_FEATURES = ("recommended again", "again (model)", "strengths", "weaknesses", "later grade", "best link",
                     "weakness share", "judgement grade", "again (areas)")
 OUTCOMES = ("improved", "not mentioned", "still weak")
@@ -88,8 +87,8 @@ def _stems(text: str) -> tuple[str, ...]:
 
 
 def link_features(recommendation: Passage, links: list[list], frequency: dict[str, int] | None = None,
-                  passages: int = 1, weighed: int | None = None, area_rarity: dict[str, float] | None = None,
-                  tuned: np.ndarray | None = None) -> np.ndarray:
+                  passages: int = 1, weighed: int | None = None, area_rarity: dict[str, float] | None = None
+                  ) -> np.ndarray:
     """What the relevance model reads of each candidate (links: every passage of the later report that is a
     candidate, best first: passage, score, start, end, tone, passage cosine, sentence cosine):
     - its similarity, rank, gap to the best and how far it stands out from the report's other passages;
@@ -98,9 +97,7 @@ def link_features(recommendation: Passage, links: list[list], frequency: dict[st
       adds, plain and weighted by how rare each area is (area_rarity, practice_areas.rarity; all 1 when None);
     - whether it sits under the same judgement (always 0 today: recommendations sit under no judgement heading,
       so the trained weight is 0), whether it is a later recommendation;
-    - how broad the recommendation is (its areas, words and parts): a broad one is answered by more passages;
-    - its cosine with the recommendation in the model tuned on the labelled pairs (tuned.py; `tuned`, one per
-      row; 0 when not given).
+    - how broad the recommendation is (its areas, words and parts): a broad one is answered by more passages.
     Rows for the first `weighed` links only (all when None); every link's score counts in how far one stands out."""
     asked = content_text(recommendation)
     stems = _stems(asked)
@@ -134,8 +131,7 @@ def link_features(recommendation: Passage, links: list[list], frequency: dict[st
                      len(near - topics) / max(1, len(near)),
                      float(bool(topics) and not topics & said),
                      (link[1] - mean) / spread / 4, closeness, *breadth,
-                     rare_share(topics, said, area_rarity), rare_share(topics, near, area_rarity),
-                     float(tuned[rank - 1]) if tuned is not None else 0.0])
+                     rare_share(topics, said, area_rarity), rare_share(topics, near, area_rarity)])
     return np.array(rows, dtype=np.float32).reshape(len(rows), len(FEATURES))
 
 
@@ -163,9 +159,8 @@ class Models:
 
 @lru_cache(maxsize=2)
 def relevance_model(path: Path = RELEVANCE_MODEL) -> Models | None:
-    """The trained models, or None when there are none (or they were trained on other features, or the tuned
-    model they read is missing)."""
-    if not Path(path).is_file() or not tuned.available():
+    """The trained models, or None when there are none (or they were trained on other features)."""
+    if not Path(path).is_file():
         return None
     with np.load(path, allow_pickle=False) as data:
         if (tuple(str(name) for name in data["features"]) != FEATURES or "outcome_weights" not in data
@@ -271,11 +266,9 @@ def follow(searcher, authority: str, bar: float | None = None, action_bar: float
     return Follow(authority, tuple(timeline), tuple(out), dict(outcomes))
 
 
-def candidates(searcher, recommendation: Passage, doc_ids: set[str], kinds: tuple[str, ...], weigh: bool = True
+def candidates(searcher, recommendation: Passage, doc_ids: set[str], kinds: tuple[str, ...]
                ) -> list[Link]:
-    """Passages of the given documents and kinds, scored against the recommendation, best first (no bar). With
-    `weigh`, the best MAX_CANDIDATES carry the relevance model's probability; without it (plan actions, linked by
-    similarity alone) every relevance is 0 and the tuned model is not run."""
+    """Passages of the given documents and kinds, scored against the recommendation, best first (no bar)."""
     index = searcher.index
     rows = np.sort(np.array([row for doc_id in doc_ids for row in index.rows_of_document.get(doc_id, ())
                              if index.passages[row].kind in kinds], dtype=np.int64))
@@ -306,13 +299,9 @@ def candidates(searcher, recommendation: Passage, doc_ids: set[str], kinds: tupl
         for place, said in zip(places, tone.label(texts, np.stack(vectors), index.manifest.get("sentence_model"))):
             links[place][4] = said
     links.sort(key=lambda link: -link[1])
-    if not weigh:
-        return [Link(*link[:5], relevance=0.0, passage_score=link[5], sentence_score=link[6]) for link in links]
     models = models_for(index.manifest.get("model"))
-    close = tuned.cosines(recommendation.text, [link[0].text for link in links[:MAX_CANDIDATES]]) \
-        if models is not None else None
     chances = relevance(link_features(recommendation, links, index.stem_frequency, len(index.passages),
-                                      MAX_CANDIDATES, models.area_rarity if models else None, close),
+                                      MAX_CANDIDATES, models.area_rarity if models else None),
                         index.manifest.get("model"))
     return [Link(*link[:5], relevance=float(chances[number]) if number < len(chances) else 0.0,
                  passage_score=link[5], sentence_score=link[6]) for number, link in enumerate(links)]
@@ -323,7 +312,7 @@ def trace(searcher, recommendation: Passage, report: dict, later: dict | None, b
     """The plan actions that answer one recommendation and what the next inspection said on its theme."""
     index = searcher.index
     actions = tuple(link for link in candidates(searcher, recommendation, plan_documents(index, report, later),
-                                                PLAN_KINDS, weigh=False)
+                                                PLAN_KINDS)
                     if link.score >= action_bar)[:MAX_ACTIONS]  # (plans: no labelled pairs yet, so similarity alone)
     if later is None:
         return Chain(recommendation, actions, (), "no later inspection", None, None)

@@ -3,11 +3,6 @@
     HF_HUB_OFFLINE=1 .venv/bin/python scripts/train_follow.py --index DIR     # writes indexer/data/follow.npz
     HF_HUB_OFFLINE=1 .venv/bin/python eval/follow.py --index DIR              # measures them on the held-out pairs
 
-0. Tuned model (indexer/tuned.py): a LoRA adapter on MiniLM, trained with the CoSENT loss on the labelled dev
-   pairs among each recommendation's best MAX_CANDIDATES. Its cosine is the relevance model's "tuned" feature.
-   The relevance model learns from out-of-fold cosines (5 folds by authority: each authority's cosines come
-   from an adapter that never saw it), then one adapter is trained on all dev pairs and saved to
-   indexer/data/follow_tuned/ for use. Six trainings, about 7 minutes each on 2 cores.
 1. Relevance: a logistic model over following.FEATURES of each labelled candidate (the best MAX_CANDIDATES of
    the later report). Its predictions are cross-validated by authority (5 folds: no authority is scored by a
    model that saw it), and the bar is the lowest probability from which on every higher bar the links that
@@ -34,7 +29,7 @@ sys.path.insert(0, str(ROOT / "eval"))
 
 from follow import PAIRS, load_pairs, locate, norm  # noqa: E402  (eval/follow.py)
 
-from indexer import following, tuned  # noqa: E402
+from indexer import following  # noqa: E402
 from indexer.embedding import load_embedder  # noqa: E402
 from indexer.passages import content_text  # noqa: E402
 from indexer.practice_areas import areas, rarity  # noqa: E402
@@ -67,7 +62,7 @@ def gather(searcher, grouped, area_rarity: dict[str, float]) -> list[dict]:
                 labels[place] = bool(pair["relevant"])
         grades = later.get("grades") or {}
         area = following.judgement_of(recommendation, grades)
-        out.append({"authority": pairs[0]["authority"], "recommendation": recommendation, "found": found, "features": features[:len(weighed)],
+        out.append({"authority": pairs[0]["authority"], "found": found, "features": features[:len(weighed)],
                     "labels": labels, "asked": areas(content_text(recommendation)), "relevant": sum(bool(pair["relevant"]) for pair in pairs),
                     "outcome": pairs[0]["outcome"], "grade": grades.get(area),
                     "overall": grades.get("overall effectiveness")})
@@ -89,7 +84,6 @@ def main() -> None:
     parser.add_argument("--pairs", type=Path, default=PAIRS)
     parser.add_argument("--precision", type=float, default=0.85)
     parser.add_argument("--out", type=Path, default=following.RELEVANCE_MODEL)
-    parser.add_argument("--tuned-out", type=Path, default=tuned.TUNED_MODEL)
     args = parser.parse_args()
     settings = Settings.from_env(index=args.index)
     searcher = Searcher(load_index(settings.index, settings), load_embedder(settings), settings)
@@ -101,24 +95,6 @@ def main() -> None:
     authorities = sorted({record["authority"] for record in records})
     group = np.array([authorities.index(record["authority"]) for record in records])
     folds = list(GroupKFold(n_splits=5).split(np.zeros(len(records)), groups=group))
-
-    def text_pairs(chosen):
-        return [(records[n]["recommendation"].text, records[n]["found"][i].passage.text, float(label))
-                for n in chosen for i, label in enumerate(records[n]["labels"]) if label is not None]
-
-    def progress(what):
-        return lambda step, steps: step % 50 == 0 and print(f"  {what}: step {step} of {steps}", flush=True)
-
-    # 0. the tuned model: out-of-fold cosines for the relevance model, then one adapter on all dev pairs
-    tuned_column = following.FEATURES.index("tuned")
-    for number, (train, test) in enumerate(folds, start=1):
-        model = tuned.train(text_pairs(train), progress=progress(f"tuned model, fold {number} of {len(folds)}"))
-        for n in test:
-            weighed = records[n]["found"][:following.MAX_CANDIDATES]
-            records[n]["features"][:, tuned_column] = tuned.pair_cosines(
-                model, records[n]["recommendation"].text, [link.passage.text for link in weighed])
-    tuned.train(text_pairs(range(len(records))), out=args.tuned_out, progress=progress("tuned model, all dev"))
-    print(f"saved the tuned model's adapter to {args.tuned_out}")
 
     def labelled(chosen):
         rows = [(records[n]["features"][i], label) for n in chosen

@@ -6,7 +6,6 @@ import json
 import os
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from indexer import cli, embedding
@@ -170,11 +169,6 @@ def test_link_features_see_shared_practice_areas_and_a_broad_recommendation(sear
     assert features[on_pathway, share] > features[on_oversight, share]
     assert features[on_oversight, following.FEATURES.index("no shared area")] == 1.0
     assert features.shape == (len(later), len(following.FEATURES))
-    column = following.FEATURES.index("tuned")
-    assert not features[:, column].any()  # no tuned cosines given
-    close = np.linspace(0.1, 0.9, len(later)).astype(np.float32)
-    given = following.link_features(recommendation, links, index.stem_frequency, len(index.passages), tuned=close)
-    assert np.allclose(given[:, column], close)
 
 
 def test_a_shared_rare_area_counts_for_more_than_a_shared_common_one():
