@@ -343,7 +343,7 @@ def command_follow(args) -> int:
     """An authority's inspections, each recommendation with the plan actions that answer it and what the next
     inspection said on its theme."""
     from .authorities import fold, names_for
-    from .following import follow, recommendation_text
+    from .following import follow, letters_since, recommendation_text
     from .passages import format_date
 
     settings = _settings(args)
@@ -367,6 +367,9 @@ def command_follow(args) -> int:
             grade = (record.get("grades") or {}).get("overall effectiveness")
             print(f"\nInspection of {format_date(record.get('date'))}{f' ({grade})' if grade else ''}: "
                   f"{len(inspection.chains)} recommendations")
+            if inspection.letters:
+                print("  Ofsted's letters since: " + "; ".join(
+                    f"{format_date(letter.get('date'))} {letter['doc_type']}" for letter in inspection.letters))
             for number, chain in enumerate(inspection.chains, start=1):
                 print(f"{number:>3}. “{recommendation_text(chain.recommendation)}”")
                 print(f"     — {chain.recommendation.citation}")
@@ -375,6 +378,11 @@ def command_follow(args) -> int:
                         print(f"     Plan: “{' '.join(link.sentence.split())}” — {link.passage.citation}")
                 else:
                     print("     Plan: no plan action or council paper on this found.")
+                for link in chain.visits:
+                    said = f" [{link.tone}]" if link.tone else f" [{link.passage.kind}]"
+                    print(f"     Visit: “{' '.join(link.sentence.split())}”{said} — {link.passage.citation}")
+                if inspection.letters and not chain.visits:
+                    print(f"     Visit: nothing on this found in {letters_since(len(inspection.letters))}.")
                 if chain.later_report is None:
                     print("     Next inspection: none in the index yet.")
                     continue
@@ -410,10 +418,13 @@ def follow_json(result) -> dict:
         "inspections": [{
             "doc_id": inspection.record["doc_id"], "date": inspection.record.get("date"),
             "grades": inspection.record.get("grades") or {},
+            "letters_since": [{key: letter.get(key) for key in ("doc_id", "doc_type", "date", "title")}
+                              for letter in inspection.letters],
             "recommendations": [{
                 "text": recommendation_text(chain.recommendation), "citation": chain.recommendation.citation,
                 "passage_id": chain.recommendation.passage_id, "judgement_area": chain.recommendation.judgement_area,
                 "plan_actions": [link(item, weighed=False) for item in chain.actions],
+                "visits": [link(item) for item in chain.visits],
                 "next_inspection": chain.later_report["doc_id"] if chain.later_report else None,
                 "next_grade": chain.later_grade, "outcome": chain.outcome,
                 "outcome_probability": None if chain.confidence is None else round(chain.confidence, 3),

@@ -221,8 +221,8 @@ def comparison_markdown(title: str, theme: str, rows, notes: Sequence[str] = ())
 
 
 FOLLOW_COLUMNS = ("authority", "inspection", "inspection_grade", "recommendation", "recommendation_citation",
-                  "plan_actions", "next_inspection", "next_grade", "outcome", "outcome_probability", "outcome_basis",
-                  "later_evidence")
+                  "plan_actions", "visit_evidence", "next_inspection", "next_grade", "outcome", "outcome_probability",
+                  "outcome_basis", "later_evidence")
 
 
 def follow_records(authority: str, inspections) -> list[dict]:
@@ -240,6 +240,8 @@ def follow_records(authority: str, inspections) -> list[dict]:
                 "recommendation": recommendation_text(chain.recommendation),
                 "recommendation_citation": chain.recommendation.citation,
                 "plan_actions": " | ".join(f"“{' '.join(l.sentence.split())}” ({l.passage.citation})" for l in chain.actions),
+                "visit_evidence": " | ".join(f"“{' '.join(l.sentence.split())}” [{l.tone or l.passage.kind}] "
+                                             f"({l.passage.citation})" for l in chain.visits),
                 "next_inspection": (chain.later_report or {}).get("date") or "",
                 "next_grade": chain.later_grade or "", "outcome": chain.outcome,
                 "outcome_probability": "" if chain.confidence is None else f"{chain.confidence:.2f}",
@@ -277,7 +279,7 @@ def theme_csv(documents: dict, chains) -> str:
 
 def follow_markdown(authority: str, inspections) -> str:
     """A briefing for an inspection-preparation meeting: each recommendation, what was promised, what followed."""
-    from .following import recommendation_text
+    from .following import letters_since, recommendation_text
 
     lines = [f"# {escape_markdown(authority)}: recommendations and what followed", ""]
     for inspection in inspections:
@@ -285,6 +287,10 @@ def follow_markdown(authority: str, inspections) -> str:
         grade = (record.get("grades") or {}).get("overall effectiveness")
         lines += [f"## Inspection of {escape_markdown(record.get('date') or 'unknown date')}"
                   + (f" ({escape_markdown(grade)})" if grade else ""), ""]
+        if inspection.letters:
+            lines += ["Ofsted's letters since: " + "; ".join(
+                escape_markdown(f"{letter.get('date') or 'undated'} {letter['doc_type']}") for letter in inspection.letters),
+                ""]
         for number, chain in enumerate(inspection.chains, start=1):
             lines += [f"{number}\\. {escape_markdown(recommendation_text(chain.recommendation))} — "
                       f"{escape_markdown(chain.recommendation.citation)}", ""]
@@ -293,6 +299,11 @@ def follow_markdown(authority: str, inspections) -> str:
                              f"{escape_markdown(link.passage.citation)}")
             if not chain.actions:
                 lines.append("- Plan: no plan action or council paper on this found.")
+            for link in chain.visits:
+                lines.append(f"- Visit: “{escape_markdown(' '.join(link.sentence.split()))}” "
+                             f"[{escape_markdown(link.tone or link.passage.kind)}] — {escape_markdown(link.passage.citation)}")
+            if inspection.letters and not chain.visits:
+                lines.append(f"- Visit: nothing on this found in {letters_since(len(inspection.letters))}.")
             if chain.later_report is None:
                 lines += ["- Next inspection: none in the index yet.", ""]
                 continue

@@ -4,7 +4,9 @@ Ofsted told a council to improve X: what did the council promise (its improvemen
 papers after the report), and what did the next inspection say about X? Each recommendation ("What needs
 to improve" item) is compared, by meaning, with every passage of the same authority's later documents:
 - plan actions and council narrative dated from the report's year on;
-- findings, summaries and recommendations of the next Ofsted inspection.
+- findings, summaries and recommendations of Ofsted's letters after the report (focused and monitoring visits),
+  linked by the same model and bar though it was trained on reports only (unmeasured on letters), and of the
+  next Ofsted inspection.
 A later passage is linked only when a relevance model (trained on hand-labelled pairs, eval/FOLLOW.md) gives it
 a probability above a bar chosen on those pairs for precision; otherwise the chain says "not found in the
 later report". The model reads the passage's similarity, its words, and the practice areas it shares with the
@@ -40,6 +42,8 @@ PLAN_KINDS = ("plan action", "council narrative", "text")
 PLAN_TYPES = ("improvement plan", "council report")
 OFSTED_TYPES = ("inspection report", "focused visit letter", "monitoring visit letter", "inspection letter",
                 "joint targeted area inspection")
+VISIT_TYPES = OFSTED_TYPES[1:]  # Ofsted's letters between inspections: focused and monitoring visits, and the rest
+MAX_VISIT_LINKS = 3  # passages shown per visit letter
 MAX_LINKS = 6  # later passages shown per recommendation (all the model weighs, when relevant)
 MAX_ACTIONS = 3  # plan actions and council papers shown per recommendation
 MAX_CANDIDATES = 6  # only the best few by similarity are weighed by the relevance model
@@ -212,6 +216,7 @@ class Chain:
     later_grade: str | None  # its grade for the recommendation's judgement (judgement_of; else overall)
     confidence: float | None = None  # the outcome model's probability for the outcome it gives (None: no model)
     basis: str = ""  # what the outcome was read from, in words
+    visits: tuple[Link, ...] = ()  # what Ofsted's letters after the report (and before the next one) said on it
 
 
 @dataclass(frozen=True)
@@ -220,6 +225,7 @@ class Inspection:
 
     record: dict
     chains: tuple[Chain, ...] = ()
+    letters: tuple[dict, ...] = ()  # Ofsted's letters after it and before the next inspection (visit_letters)
 
 
 @dataclass(frozen=True)
@@ -262,7 +268,7 @@ def follow(searcher, authority: str, bar: float | None = None, action_bar: float
             chain = trace(searcher, recommendation, report, later, bar, action_bar)
             outcomes[chain.outcome] += 1
             chains.append(chain)
-        out.append(Inspection(report, tuple(chains)))
+        out.append(Inspection(report, tuple(chains), tuple(visit_letters(index, report, later))))
     return Follow(authority, tuple(timeline), tuple(out), dict(outcomes))
 
 
@@ -311,11 +317,12 @@ def trace(searcher, recommendation: Passage, report: dict, later: dict | None, b
           action_bar: float = ACTION_BAR) -> Chain:
     """The plan actions that answer one recommendation and what the next inspection said on its theme."""
     index = searcher.index
+    visits = visit_links(searcher, recommendation, report, later, bar)
     actions = tuple(link for link in candidates(searcher, recommendation, plan_documents(index, report, later),
                                                 PLAN_KINDS)
                     if link.score >= action_bar)[:MAX_ACTIONS]  # (plans: no labelled pairs yet, so similarity alone)
     if later is None:
-        return Chain(recommendation, actions, (), "no later inspection", None, None)
+        return Chain(recommendation, actions, (), "no later inspection", None, None, visits=visits)
     found = candidates(searcher, recommendation, {later["doc_id"]}, LATER_KINDS)
     grades = later.get("grades") or {}
     # only what the later report says of the board or its successor. The relevance was read among all the report's
@@ -326,7 +333,7 @@ def trace(searcher, recommendation: Passage, report: dict, later: dict | None, b
         if not found:
             return Chain(recommendation, actions, (), "not mentioned", later, grades.get(BOARD), None,
                          "a recommendation to the Local Safeguarding Children Board: the later report says nothing "
-                         "of the board, or of the safeguarding partnership that replaced it")
+                         "of the board, or of the safeguarding partnership that replaced it", visits)
     models = models_for(index.manifest.get("model"))
     bar = link_bar(index.manifest.get("model")) if bar is None else bar
     weighed = found[:MAX_CANDIDATES]
@@ -336,7 +343,7 @@ def trace(searcher, recommendation: Passage, report: dict, later: dict | None, b
     grade = grades.get(area)
     if models is None:
         return Chain(recommendation, actions, linked, outcome(linked), later, grade, None,
-                     "the linked passages' tone (no trained outcome model)")
+                     "the linked passages' tone (no trained outcome model)", visits)
     values = outcome_features(found, weighed, grades.get("overall effectiveness"), grade,
                               areas(content_text(recommendation)), models.area_rarity)
     scores = models.outcome_weights @ values + models.outcome_bias
@@ -344,7 +351,7 @@ def trace(searcher, recommendation: Passage, report: dict, later: dict | None, b
     chances /= chances.sum()
     said = OUTCOMES[int(np.argmax(chances))]
     return Chain(recommendation, actions, linked, said, later, grade, float(chances.max()),
-                 outcome_basis(linked, weighed, area, grade, said))
+                 outcome_basis(linked, weighed, area, grade, said), visits)
 
 
 def judgement_of(recommendation: Passage, grades: dict) -> str:
@@ -362,6 +369,48 @@ def judgement_of(recommendation: Passage, grades: dict) -> str:
     if not counts:
         return "overall effectiveness"
     return min(counts, key=lambda judgement: (-counts[judgement], grade_value(grades[judgement])))
+
+
+def visit_links(searcher, recommendation: Passage, report: dict, later: dict | None, bar: float | None = None
+                ) -> tuple[Link, ...]:
+    """What each of the authority's Ofsted letters after `report` and before the next inspection (visit_letters)
+    said on the recommendation: the passages the relevance model links, as in the next report (at most
+    MAX_VISIT_LINKS a letter, letters oldest first). The model was trained on reports' passages only: on letters it
+    is unmeasured (eval/FOLLOW.md). A recommendation to the safeguarding board is answered only by what a letter
+    says of the board or the partnership, as in trace."""
+    index = searcher.index
+    bar = link_bar(index.manifest.get("model")) if bar is None else bar
+    out: list[Link] = []
+    for letter in visit_letters(index, report, later):
+        weighed = candidates(searcher, recommendation, {letter["doc_id"]}, LATER_KINDS)[:MAX_CANDIDATES]
+        if recommendation.judgement_area == BOARD:
+            weighed = [link for link in weighed
+                       if link.passage.judgement_area == BOARD or BOARD_WORDS.search(link.passage.text)]
+        out += sorted((link for link in weighed if link.relevance >= bar), key=lambda link: -link.relevance
+                      )[:MAX_VISIT_LINKS]
+    return tuple(out)
+
+
+def letters_since(count: int) -> str:
+    """'the letter since', 'the 3 letters since'."""
+    return "the letter since" if count == 1 else f"the {count} letters since"
+
+
+def visit_letters(index, report: dict, later: dict | None) -> list[dict]:
+    """The authority's Ofsted letters (VISIT_TYPES) sent after `report` and before the next inspection report
+    (`later`; any time after when None), oldest first. Dates are compared at the letter's own precision: a
+    letter dated only "2020" is after a report of July 2019; one sent the day the report is dated is not."""
+    start = report.get("date") or ""
+    until = (later or {}).get("date") or "9999"
+
+    def between(date: str) -> bool:
+        return bool(date) and start[:len(date)] <= date and (len(date) < len(start) or date > start) \
+            and date < until[:len(date)]
+
+    return sorted((record for record in index.documents.values()
+                   if record.get("authority") == report.get("authority") and record.get("doc_type") in VISIT_TYPES
+                   and between(record.get("date") or "")),
+                  key=lambda record: (record.get("date") or "", record["doc_id"]))
 
 
 def plan_documents(index, report: dict, later: dict | None) -> set[str]:

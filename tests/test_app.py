@@ -395,17 +395,12 @@ def test_stale_index_warns_and_keeps_serving_then_a_rebuild_is_picked_up(monkeyp
 
 @pytest.fixture(scope="module")
 def chain_index(tmp_path_factory) -> Path:
-    """Two inspections of one authority and its plan (tests/test_following.py's), for the Authority page."""
-    from .test_following import EARLIER, LATER, PLAN
+    """Two inspections of one authority, its plan and three visit letters (tests/test_following.py's), for the
+    Authority page."""
+    from .test_following import letter_corpus
 
     root = tmp_path_factory.mktemp("authority")
-    corpus = root / "corpus"
-    corpus.mkdir()
-    for name, text in {"exampleton-2019.txt": EARLIER, "exampleton-2023.txt": LATER, "exampleton-plan.txt": PLAN,
-                       "metadata.csv": "file,authority,doc_type,date\n"
-                                       "exampleton-plan.txt,Exampleton,improvement plan,2019\n"}.items():
-        (corpus / name).write_text(text, encoding="utf-8")
-    build(corpus, root / "index")
+    build(letter_corpus(root / "corpus"), root / "index")
     return root / "index"
 
 
@@ -419,6 +414,11 @@ def test_the_authority_page_shows_each_recommendation_with_its_chain_and_the_bri
     shown = "\n".join(html(at))
     assert "Next inspection (Jun 2023" in shown and "Ofsted, Exampleton" in shown
     assert "read from: the linked passages&#x27; tone (no trained outcome model)" in shown  # a fake embedder: the rule
+    assert "What Ofsted's visits said since" in shown
+    assert "Pathway plans for care leavers in Exampleton are improving but their quality is not yet good." in shown
+    assert "Ofsted, Focused visit to Exampleton children&#x27;s services (Mar 2021)" in shown
+    assert "Nothing on this found in the letter since." in shown  # oversight: the letter says nothing of it
+    assert "Ofsted's letters since: Mar 2021 focused visit letter" in texts(at)
     assert [button.label for button in at.get("download_button")] == [
         "Download the briefing (Markdown, with citations)", "Download the chains (CSV)"]
     assert len(at.get("vega_lite_chart")) >= 1  # the timeline

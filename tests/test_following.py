@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
 from pathlib import Path
@@ -350,3 +352,95 @@ def test_plan_actions_are_measured_against_labelled_plan_pairs(searcher):
     assert (none["precision"], none["recall"], none["links judged"]) == (None, 0.0, 0)
     pairs[pathway.passage_id][0]["relevant"] = False
     assert judge_plans(searcher, pairs, 0.3)["precision"] == 0.0
+
+
+LETTER = """Dear Director of Children's Services
+
+Focused visit to Exampleton children's services
+
+This letter summarises the findings of the focused visit to Exampleton children's services on {dates}.
+
+Headline findings
+
+{headline}
+
+Findings
+
+{finding}
+
+Yours sincerely
+
+Jo Example
+His Majesty's Inspector
+"""
+
+
+def letter_corpus(folder: Path) -> Path:
+    """Exampleton's two reports and plan, with three focused visit letters: before, between and after them."""
+    letters = {
+        "exampleton-2018-visit.txt": ("2018-03-20", LETTER.format(  # before the first report: read by neither chain
+            dates="6 and 7 March 2018", headline="Pathway plans for care leavers in Exampleton are weak.",
+            finding="Too many children wait for an assessment in Exampleton.")),
+        "exampleton-2021-visit.txt": ("2021-03-20", LETTER.format(
+            dates="3 and 4 March 2021",
+            headline="Pathway plans for care leavers in Exampleton are improving but their quality is not yet good.",
+            finding="Children's health assessments in Exampleton are completed on time.")),
+        "exampleton-2024-visit.txt": ("2024-10-01", LETTER.format(  # after the last report: its chains read it
+            dates="10 and 11 September 2024", headline="Children in Exampleton are seen promptly.",
+            finding="Management oversight of casework for children in need in Exampleton is now consistent.")),
+    }
+    metadata = "file,authority,doc_type,date\nexampleton-plan.txt,Exampleton,improvement plan,2019\n" + "".join(
+        f"{name},Exampleton,focused visit letter,{date}\n" for name, (date, _) in letters.items())
+    return write_files(folder, {
+        "exampleton-2019.txt": EARLIER, "exampleton-2023.txt": LATER, "exampleton-plan.txt": PLAN,
+        **{name: text for name, (_, text) in letters.items()}, "metadata.csv": metadata})
+
+
+def test_ofsted_letters_between_inspections_are_read_for_each_recommendation(tmp_path, settings):
+    embedder = HashingEmbedder()
+    build_index([letter_corpus(tmp_path / "corpus")], settings.index, embedder, settings, progress=False,
+                log=lambda *_: None)
+    searcher = Searcher(load_index(settings.index, settings), embedder, settings)
+    index = searcher.index
+    first_report, last_report = reports(index, "Exampleton")
+    assert [r["doc_id"] for r in following.visit_letters(index, first_report, last_report)] == ["exampleton-2021-visit"]
+    assert [r["doc_id"] for r in following.visit_letters(index, last_report, None)] == ["exampleton-2024-visit"]
+    result = follow(searcher, "Exampleton", bar=0.5, action_bar=0.3)
+    first, last = result.inspections
+    assert [r["doc_id"] for r in first.letters] == ["exampleton-2021-visit"]
+    plans, oversight = first.chains
+    assert [link.passage.doc_id for link in plans.visits] == ["exampleton-2021-visit"]
+    assert "improving but their quality is not yet good" in plans.visits[0].sentence
+    assert "(Mar 2021)" in plans.visits[0].passage.citation
+    assert oversight.visits == ()  # the 2021 letter says nothing on oversight, and the 2018 one is not read
+    assert plans.later and plans.outcome == "improved"  # the next inspection still decides the outcome
+    again = next(chain for chain in last.chains if "oversight" in chain.recommendation.text)
+    assert again.outcome == "no later inspection"
+    assert [link.passage.doc_id for link in again.visits] == ["exampleton-2024-visit"]
+
+    markdown = follow_markdown("Exampleton", result.inspections)
+    assert "Ofsted's letters since: 2021-03-20 focused visit letter" in markdown
+    assert "- Visit: “Pathway plans for care leavers in Exampleton are improving" in markdown
+    assert "- Visit: nothing on this found in the letter since." in markdown  # oversight, 2019 report
+    rows = list(csv.DictReader(io.StringIO(follow_csv("Exampleton", result.inspections))))
+    assert "improving but their quality" in rows[0]["visit_evidence"] and rows[1]["visit_evidence"] == ""
+    assert "(Mar 2021)" in rows[0]["visit_evidence"]
+
+
+def test_follow_on_the_command_line_shows_the_letters_since(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("INDEXER_MODEL", HashingEmbedder.name)
+    monkeypatch.setenv("INDEXER_INDEX", str(tmp_path / "index"))
+    monkeypatch.setattr(embedding, "load_embedder", lambda settings=None: HashingEmbedder())
+    assert cli.main(["build", "--corpus", str(letter_corpus(tmp_path / "corpus")), "--quiet"]) == 0
+    capsys.readouterr()
+    assert cli.main(["follow", "Exampleton"]) == 0
+    text = capsys.readouterr().out
+    assert "Ofsted's letters since: Mar 2021 focused visit letter" in text
+    assert "Ofsted's letters since: Oct 2024 focused visit letter" in text
+    assert "Visit: “Pathway plans for care leavers in Exampleton are improving" in text
+    assert cli.main(["follow", "Exampleton", "--json"]) == 0
+    first = json.loads(capsys.readouterr().out)["inspections"][0]
+    assert [letter["doc_id"] for letter in first["letters_since"]] == ["exampleton-2021-visit"]
+    visits = first["recommendations"][0]["visits"]
+    assert [visit["passage_id"].split("/")[0] for visit in visits] == ["exampleton-2021-visit"]
+    assert "(Mar 2021)" in visits[0]["citation"] and 0 <= visits[0]["relevance"] <= 1

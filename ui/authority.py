@@ -7,14 +7,14 @@ import pandas as pd
 import streamlit as st
 
 from indexer.export import follow_csv, follow_markdown, safe_cell, theme_csv
-from indexer.following import follow, on_theme, recommendation_text
+from indexer.following import follow, letters_since, on_theme, recommendation_text
 from indexer.passages import format_date
 from ui import core
 
 OUTCOME_COLOURS = {"improved": "#1b7837", "still weak": "#b2182b", "not mentioned": "#9e9e9e"}
 HOW = """Each recommendation ("What needs to improve") is compared by meaning with every passage of the
-authority's later documents: its improvement plans and council papers from the report's year on, and the
-next Ofsted inspection. A later passage is shown only when a relevance model, trained on hand-labelled pairs
+authority's later documents: its improvement plans and council papers from the report's year on, Ofsted's
+letters after the report (focused and monitoring visits), and the next Ofsted inspection. A later passage is shown only when a relevance model, trained on hand-labelled pairs
 (eval/FOLLOW.md), finds it likely enough to be about what was recommended (its similarity, its words, and the
 practice areas it shares with the recommendation); otherwise the chain says **not found in the later
 report**. The outcome (**improved**, **still weak**, **not mentioned**) is a second model's reading of the
@@ -22,7 +22,8 @@ next report: whether its own "What needs to improve" items come back to it, the 
 weighted by their relevance, and its grade for the area. The probability and the evidence it was read from
 are shown beside it. On held-out pairs (eval/FOLLOW.md) about 4 links in 5 are right, about 3 in 5 of the
 passages a careful reader would link are found, and the outcome agrees with that reader for about 4
-recommendations in 5.
+recommendations in 5. Letters are linked by the same model and bar, which were trained and measured on
+inspection reports only.
 Every line shown is a quotation with its citation; the outcome is the tool's reading — check the quotes."""
 
 
@@ -62,13 +63,19 @@ def shortened(text: str, most: int = 110) -> str:
     return text if len(text) < most else text[:most - 3] + "…"
 
 
-def chain_html(chain) -> str:
-    """One recommendation's chain: its words and citation, the plan actions, what the next inspection said."""
+def chain_html(chain, letters: int = 0) -> str:
+    """One recommendation's chain: its words and citation, the plan actions, what Ofsted's letters since said
+    (`letters`: how many were read; the section shows when there are any), what the next inspection said."""
     text = recommendation_text(chain.recommendation)
     parts = [f'<p><q>{core.esc(text)}</q> <span class="src">— {core.esc(chain.recommendation.citation)}</span></p>',
              "<p><b>What the council planned</b></p><ul>"
              + ("".join(link_html(link) for link in chain.actions)
                 or "<li>No plan action or council paper on this found.</li>") + "</ul>"]
+    if letters or chain.visits:
+        parts.append("<p><b>What Ofsted's visits said since</b></p><ul>"
+                     + ("".join(link_html(link) for link in chain.visits)
+                        or f"<li>Nothing on this found in {letters_since(letters)}.</li>")
+                     + "</ul>")
     if chain.later_report is None:
         parts.append("<p><b>Next inspection:</b> none in the index yet.</p>")
     else:
@@ -116,10 +123,13 @@ if authority:
         grade = (record.get("grades") or {}).get("overall effectiveness")
         st.subheader(f"Inspection of {format_date(record.get('date'))}" + (f" ({grade})" if grade else "")
                      + f": {len(inspection.chains)} recommendations", anchor=False)
+        if inspection.letters:
+            st.caption("Ofsted's letters since: " + "; ".join(
+                f"{format_date(letter.get('date'))} {letter['doc_type']}" for letter in inspection.letters))
         for number, chain in enumerate(inspection.chains, start=1):
             short = shortened(recommendation_text(chain.recommendation))
             with st.expander(core.md(f"{number}. {short} — {chain.outcome}")):  # document text: never Markdown
-                st.html(chain_html(chain))
+                st.html(chain_html(chain, len(inspection.letters)))
 else:
     st.info("Choose an authority to see its inspections, plans and council papers on a timeline, then each "
             "recommendation with the plan actions that answer it and what the next inspection said.")
