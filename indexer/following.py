@@ -315,7 +315,8 @@ def candidates(searcher, recommendation: Passage, doc_ids: set[str], kinds: tupl
 
 def trace(searcher, recommendation: Passage, report: dict, later: dict | None, bar: float | None = None,
           action_bar: float = ACTION_BAR) -> Chain:
-    """The plan actions that answer one recommendation and what the next inspection said on its theme."""
+    """The plan actions that answer one recommendation, what Ofsted's letters since said on it (visit_links), and
+    what the next inspection said on its theme."""
     index = searcher.index
     visits = visit_links(searcher, recommendation, report, later, bar)
     actions = tuple(link for link in candidates(searcher, recommendation, plan_documents(index, report, later),
@@ -398,19 +399,30 @@ def letters_since(count: int) -> str:
 
 def visit_letters(index, report: dict, later: dict | None) -> list[dict]:
     """The authority's Ofsted letters (VISIT_TYPES) sent after `report` and before the next inspection report
-    (`later`; any time after when None), oldest first. Dates are compared at the letter's own precision: a
-    letter dated only "2020" is after a report of July 2019; one sent the day the report is dated is not."""
+    (`later`; any time after when None), oldest first, one per letter (the copy with pages kept, as in reports).
+    Dates are compared at the coarser precision of the two: a letter dated only "2020" is after a report of July
+    2019; one dated "2019", or sent the day the report is dated, is not (which side it falls is not known). A
+    report without a date, and a copy of either report that was read as a letter, have none."""
     start = report.get("date") or ""
+    if not start:
+        return []
     until = (later or {}).get("date") or "9999"
+    reports_started = {record.get("inspection_start") for record in (report, later or {})} - {None, ""}
 
     def between(date: str) -> bool:
-        return bool(date) and start[:len(date)] <= date and (len(date) < len(start) or date > start) \
-            and date < until[:len(date)]
+        size = min(len(date), len(start))
+        return bool(date) and date[:size] > start[:size] and date < until[:len(date)]
 
-    return sorted((record for record in index.documents.values()
-                   if record.get("authority") == report.get("authority") and record.get("doc_type") in VISIT_TYPES
-                   and between(record.get("date") or "")),
-                  key=lambda record: (record.get("date") or "", record["doc_id"]))
+    chosen: dict[tuple, dict] = {}
+    for record in index.documents.values():
+        if record.get("authority") != report.get("authority") or record.get("doc_type") not in VISIT_TYPES \
+                or not between(record.get("date") or "") or record.get("inspection_start") in reports_started:
+            continue
+        key = (record.get("doc_type"), record.get("date"))
+        old = chosen.get(key)
+        if old is None or (_has_pages(index, record) and not _has_pages(index, old)):
+            chosen[key] = record
+    return sorted(chosen.values(), key=lambda record: (record.get("date") or "", record["doc_id"]))
 
 
 def plan_documents(index, report: dict, later: dict | None) -> set[str]:

@@ -443,4 +443,39 @@ def test_follow_on_the_command_line_shows_the_letters_since(tmp_path, monkeypatc
     assert [letter["doc_id"] for letter in first["letters_since"]] == ["exampleton-2021-visit"]
     visits = first["recommendations"][0]["visits"]
     assert [visit["passage_id"].split("/")[0] for visit in visits] == ["exampleton-2021-visit"]
-    assert "(Mar 2021)" in visits[0]["citation"] and 0 <= visits[0]["relevance"] <= 1
+    assert "(Mar 2021)" in visits[0]["citation"] and visits[0]["relevance"] >= following.SIMILARITY_BAR
+
+
+class Documents:
+    """Just enough of an index for visit_letters: its document records (no passages, so no copy has pages)."""
+
+    def __init__(self, *records):
+        self.documents = {record["doc_id"]: record for record in records}
+
+    def document_passages(self, doc_id):
+        return []
+
+
+def letter(doc_id, date, authority="Exampleton", doc_type="focused visit letter", **more):
+    return {"doc_id": doc_id, "date": date, "authority": authority, "doc_type": doc_type, **more}
+
+
+def test_which_letters_fall_between_two_inspections():
+    report = {"doc_id": "r2019", "date": "2019-07-12", "authority": "Exampleton", "doc_type": "inspection report",
+              "inspection_start": "2019-05-01"}
+    later = {"doc_id": "r2023", "date": "2023-06-14", "authority": "Exampleton", "doc_type": "inspection report",
+             "inspection_start": "2023-05-01"}
+    index = Documents(
+        report, later,
+        letter("same-day", "2019-07-12"), letter("before", "2019-03-01"), letter("year-2019", "2019"),
+        letter("year-2020", "2020"), letter("monitoring", "2020-02-03", doc_type="monitoring visit letter"),
+        letter("elsewhere", "2021-01-01", authority="Nextdoor"), letter("plan", "2021-01-01", doc_type="improvement plan"),
+        letter("copy", "2021-05-05"), letter("copy-again", "2021-05-05"),  # one letter indexed twice
+        letter("unread-report", "2019-08-01", doc_type="inspection letter", inspection_start="2019-05-01"),
+        letter("year-2023", "2023"), letter("on-the-day", "2023-06-14"), letter("after", "2024-01-09"))
+    between = [record["doc_id"] for record in following.visit_letters(index, report, later)]
+    assert between == ["year-2020", "monitoring", "copy"]  # oldest first ("2020" before "2020-02-03")
+    # after the last report: any time after it, but not on its day or in its year at a year's precision
+    assert [record["doc_id"] for record in following.visit_letters(index, later, None)] == ["after"]
+    assert following.visit_letters(index, {**report, "date": None}, later) == []  # an undated report: none
+    assert following.letters_since(1) == "the letter since" and following.letters_since(3) == "the 3 letters since"

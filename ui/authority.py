@@ -14,7 +14,7 @@ from ui import core
 OUTCOME_COLOURS = {"improved": "#1b7837", "still weak": "#b2182b", "not mentioned": "#9e9e9e"}
 HOW = """Each recommendation ("What needs to improve") is compared by meaning with every passage of the
 authority's later documents: its improvement plans and council papers from the report's year on, Ofsted's
-letters after the report (focused and monitoring visits), and the next Ofsted inspection. A later passage is shown only when a relevance model, trained on hand-labelled pairs
+letters after the report (focused and monitoring visits, and any other letter), and the next Ofsted inspection. A later passage is shown only when a relevance model, trained on hand-labelled pairs
 (eval/FOLLOW.md), finds it likely enough to be about what was recommended (its similarity, its words, and the
 practice areas it shares with the recommendation); otherwise the chain says **not found in the later
 report**. The outcome (**improved**, **still weak**, **not mentioned**) is a second model's reading of the
@@ -125,7 +125,7 @@ if authority:
                      + f": {len(inspection.chains)} recommendations", anchor=False)
         if inspection.letters:
             st.caption("Ofsted's letters since: " + "; ".join(
-                f"{format_date(letter.get('date'))} {letter['doc_type']}" for letter in inspection.letters))
+                core.md(f"{format_date(letter.get('date'))} {letter['doc_type']}") for letter in inspection.letters))
         for number, chain in enumerate(inspection.chains, start=1):
             short = shortened(recommendation_text(chain.recommendation))
             with st.expander(core.md(f"{number}. {short} — {chain.outcome}")):  # document text: never Markdown
