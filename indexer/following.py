@@ -238,14 +238,18 @@ class Follow:
 
 def reports(index, authority: str) -> list[dict]:
     """The authority's Ofsted inspection reports, oldest first, one per inspection (the copy with pages kept)."""
-    chosen: dict[str, dict] = {}
-    for record in index.documents.values():
-        if record.get("authority") != authority or record.get("doc_type") != "inspection report":
-            continue
-        key = record.get("inspection_start") or record.get("date") or record["doc_id"]
-        old = chosen.get(key)
+    return _one_each(index, (record for record in index.documents.values() if record.get("authority") == authority
+                             and record.get("doc_type") == "inspection report"),
+                     lambda record: record.get("inspection_start") or record.get("date") or record["doc_id"])
+
+
+def _one_each(index, records, key) -> list[dict]:
+    """One document per key (copies of one report or letter: the copy with pages kept), oldest first."""
+    chosen: dict = {}
+    for record in records:
+        old = chosen.get(key(record))
         if old is None or (_has_pages(index, record) and not _has_pages(index, old)):
-            chosen[key] = record
+            chosen[key(record)] = record
     return sorted(chosen.values(), key=lambda record: (record.get("date") or "", record["doc_id"]))
 
 
@@ -263,12 +267,13 @@ def follow(searcher, authority: str, bar: float | None = None, action_bar: float
     for number, report in enumerate(inspections):
         later = inspections[number + 1] if number + 1 < len(inspections) else None
         recommendations = [p for p in index.document_passages(report["doc_id"]) if p.kind == "recommendation"]
+        letters = tuple(visit_letters(index, report, later))
         chains = []
         for recommendation in recommendations:
-            chain = trace(searcher, recommendation, report, later, bar, action_bar)
+            chain = trace(searcher, recommendation, report, later, bar, action_bar, letters)
             outcomes[chain.outcome] += 1
             chains.append(chain)
-        out.append(Inspection(report, tuple(chains), tuple(visit_letters(index, report, later))))
+        out.append(Inspection(report, tuple(chains), letters))
     return Follow(authority, tuple(timeline), tuple(out), dict(outcomes))
 
 
@@ -314,11 +319,12 @@ def candidates(searcher, recommendation: Passage, doc_ids: set[str], kinds: tupl
 
 
 def trace(searcher, recommendation: Passage, report: dict, later: dict | None, bar: float | None = None,
-          action_bar: float = ACTION_BAR) -> Chain:
-    """The plan actions that answer one recommendation, what Ofsted's letters since said on it (visit_links), and
-    what the next inspection said on its theme."""
+          action_bar: float = ACTION_BAR, letters: tuple[dict, ...] | None = None) -> Chain:
+    """The plan actions that answer one recommendation, what Ofsted's letters since said on it (visit_links; the
+    letters are visit_letters' when not given), and what the next inspection said on its theme."""
     index = searcher.index
-    visits = visit_links(searcher, recommendation, report, later, bar)
+    letters = visit_letters(index, report, later) if letters is None else letters
+    visits = visit_links(searcher, recommendation, letters, bar)
     actions = tuple(link for link in candidates(searcher, recommendation, plan_documents(index, report, later),
                                                 PLAN_KINDS)
                     if link.score >= action_bar)[:MAX_ACTIONS]  # (plans: no labelled pairs yet, so similarity alone)
@@ -372,17 +378,16 @@ def judgement_of(recommendation: Passage, grades: dict) -> str:
     return min(counts, key=lambda judgement: (-counts[judgement], grade_value(grades[judgement])))
 
 
-def visit_links(searcher, recommendation: Passage, report: dict, later: dict | None, bar: float | None = None
-                ) -> tuple[Link, ...]:
-    """What each of the authority's Ofsted letters after `report` and before the next inspection (visit_letters)
-    said on the recommendation: the passages the relevance model links, as in the next report (at most
+def visit_links(searcher, recommendation: Passage, letters, bar: float | None = None) -> tuple[Link, ...]:
+    """What each of the authority's Ofsted letters after the report and before the next inspection (`letters`,
+    visit_letters') said on the recommendation: the passages the relevance model links, as in the next report (at most
     MAX_VISIT_LINKS a letter, letters oldest first). The model was trained on reports' passages only: on letters it
     is unmeasured (eval/FOLLOW.md). A recommendation to the safeguarding board is answered only by what a letter
     says of the board or the partnership, as in trace."""
     index = searcher.index
     bar = link_bar(index.manifest.get("model")) if bar is None else bar
     out: list[Link] = []
-    for letter in visit_letters(index, report, later):
+    for letter in letters:
         weighed = candidates(searcher, recommendation, {letter["doc_id"]}, LATER_KINDS)[:MAX_CANDIDATES]
         if recommendation.judgement_area == BOARD:
             weighed = [link for link in weighed
@@ -413,16 +418,11 @@ def visit_letters(index, report: dict, later: dict | None) -> list[dict]:
         size = min(len(date), len(start))
         return bool(date) and date[:size] > start[:size] and date < until[:len(date)]
 
-    chosen: dict[tuple, dict] = {}
-    for record in index.documents.values():
-        if record.get("authority") != report.get("authority") or record.get("doc_type") not in VISIT_TYPES \
-                or not between(record.get("date") or "") or record.get("inspection_start") in reports_started:
-            continue
-        key = (record.get("doc_type"), record.get("date"))
-        old = chosen.get(key)
-        if old is None or (_has_pages(index, record) and not _has_pages(index, old)):
-            chosen[key] = record
-    return sorted(chosen.values(), key=lambda record: (record.get("date") or "", record["doc_id"]))
+    return _one_each(index, (record for record in index.documents.values()
+                             if record.get("authority") == report.get("authority")
+                             and record.get("doc_type") in VISIT_TYPES and between(record.get("date") or "")
+                             and record.get("inspection_start") not in reports_started),
+                     lambda record: (record.get("doc_type"), record.get("date")))
 
 
 def plan_documents(index, report: dict, later: dict | None) -> set[str]:
