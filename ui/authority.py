@@ -14,7 +14,8 @@ from ui import core
 OUTCOME_COLOURS = {"improved": "#1b7837", "still weak": "#b2182b", "not mentioned": "#9e9e9e"}
 HOW = """Each recommendation ("What needs to improve") is compared by meaning with every passage of the
 authority's later documents: its improvement plans and council papers from the report's year on, Ofsted's
-letters after the report (focused and monitoring visits, and any other letter), and the next Ofsted inspection. A later passage is shown only when a relevance model, trained on hand-labelled pairs
+letters after the report (focused and monitoring visits, and any other letter), and the next Ofsted
+inspection. A later passage is shown only when a relevance model, trained on hand-labelled pairs
 (eval/FOLLOW.md), finds it likely enough to be about what was recommended (its similarity, its words, and the
 practice areas it shares with the recommendation); otherwise the chain says **not found in the later
 report**. The outcome (**improved**, **still weak**, **not mentioned**) is a second model's reading of the
