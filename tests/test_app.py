@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import shutil
+from collections import Counter
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -421,7 +422,15 @@ def test_the_authority_page_shows_each_recommendation_with_its_chain_and_the_bri
     assert "Ofsted's letters since: Mar 2021 focused visit letter" in texts(at)
     assert [button.label for button in at.get("download_button")] == [
         "Download the briefing (Markdown, with citations)", "Download the chains (CSV)"]
-    assert len(at.get("vega_lite_chart")) >= 1  # the timeline
+    charts = at.get("vega_lite_chart")
+    assert len(charts) == 2  # the timeline, and the recommendations by what followed
+    outcomes = next(chart for chart in charts if "At the next inspection" in chart.proto.spec)
+    import pyarrow
+
+    rows = pyarrow.ipc.open_stream(outcomes.proto.datasets[0].data.data).read_pandas()
+    assert Counter(zip(rows["inspection"], rows["outcome"])) == {
+        ("May 2019 (requires improvement)", "improved"): 1,
+        ("May 2019 (requires improvement)", "still weak"): 1}  # the 2023 inspection has no next one
     assert at.query_params["name"] == "Exampleton"
 
 

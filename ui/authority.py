@@ -54,6 +54,25 @@ def timeline_chart(timeline) -> alt.Chart:
         tooltip=["title:N", alt.Tooltip("date:T", format="%b %Y"), "grade:N"]).properties(height=160)
 
 
+def outcomes_chart(inspections) -> alt.Chart | None:
+    """Each inspection's recommendations by what followed at the next one (None when there is no recommendation
+    with a next inspection)."""
+    frame = pd.DataFrame([{"inspection": f"{format_date(inspection.record.get('date'))}"
+                                         f" ({(inspection.record.get('grades') or {}).get('overall effectiveness', 'not graded')})",
+                           "date": inspection.record.get("date") or "", "outcome": chain.outcome}
+                          for inspection in inspections for chain in inspection.chains
+                          if chain.outcome in OUTCOME_COLOURS], columns=["inspection", "date", "outcome"])
+    if frame.empty:
+        return None
+    order = list(dict.fromkeys(frame.sort_values("date")["inspection"]))
+    return alt.Chart(frame).mark_bar().encode(
+        y=alt.Y("inspection:N", sort=order, title=None, axis=alt.Axis(labelLimit=320)),
+        x=alt.X("count():Q", title="Recommendations of each inspection, by what the next one said"),
+        color=alt.Color("outcome:N", title="At the next inspection", scale=alt.Scale(
+            domain=list(OUTCOME_COLOURS), range=list(OUTCOME_COLOURS.values()))),
+        tooltip=["inspection:N", "outcome:N", "count():Q"]).properties(height=70 + 36 * len(order))
+
+
 def outcome_note(chain) -> str:
     """The outcome's probability and what it was read from, e.g. 'probability 0.91; read from: …'."""
     parts = [f"probability {chain.confidence:.2f}"] if chain.confidence is not None else []
@@ -112,6 +131,9 @@ if authority:
     counts = Counter(chain.outcome for inspection in result.inspections for chain in inspection.chains)
     st.caption(f"{len(result.timeline)} documents, {len(result.inspections)} inspections; recommendations: "
                + (", ".join(f"{n} {name}" for name, n in counts.most_common()) or "none") + f" ({seconds:.2f} s).")
+    chart = outcomes_chart(result.inspections)
+    if chart is not None:
+        st.altair_chart(chart, width="stretch")
     one, two = st.columns(2)
     one.download_button("Download the briefing (Markdown, with citations)",
                         follow_markdown(authority, result.inspections).encode(), file_name=f"{authority}-follow.md",
