@@ -365,8 +365,9 @@ def command_follow(args) -> int:
         for inspection in result.inspections:
             record = inspection.record
             grade = (record.get("grades") or {}).get("overall effectiveness")
-            print(f"\nInspection of {format_date(record.get('date'))}{f' ({grade})' if grade else ''}: "
-                  f"{len(inspection.chains)} recommendations")
+            print(f"\nInspection of {format_date(record.get('date'))}{f' ({grade})' if grade else ''}"
+                  + (f" of {record.get('authority')}" if record.get("authority") != authority else "")
+                  + f": {len(inspection.chains)} recommendation{'s' * (len(inspection.chains) != 1)}")
             if inspection.letters:
                 print("  Ofsted's letters since: " + "; ".join(
                     f"{format_date(letter.get('date'))} {letter['doc_type']}" for letter in inspection.letters))

@@ -235,7 +235,7 @@ def follow_records(authority: str, inspections) -> list[dict]:
         record = inspection.record
         for chain in inspection.chains:
             out.append({
-                "authority": authority, "inspection": record.get("date") or "",
+                "authority": record.get("authority") or authority, "inspection": record.get("date") or "",
                 "inspection_grade": (record.get("grades") or {}).get("overall effectiveness", ""),
                 "recommendation": recommendation_text(chain.recommendation),
                 "recommendation_citation": chain.recommendation.citation,
@@ -286,7 +286,9 @@ def follow_markdown(authority: str, inspections) -> str:
         record = inspection.record
         grade = (record.get("grades") or {}).get("overall effectiveness")
         lines += [f"## Inspection of {escape_markdown(record.get('date') or 'unknown date')}"
-                  + (f" ({escape_markdown(grade)})" if grade else ""), ""]
+                  + (f" ({escape_markdown(grade)})" if grade else "")
+                  + (f" of {escape_markdown(record.get('authority') or '')}" if record.get("authority") != authority
+                     else ""), ""]
         if inspection.letters:
             lines += ["Ofsted's letters since: " + "; ".join(
                 escape_markdown(f"{letter.get('date') or 'undated'} {letter['doc_type']}") for letter in inspection.letters),

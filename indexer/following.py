@@ -236,9 +236,26 @@ class Follow:
     outcomes: dict[str, int] = field(default_factory=dict)
 
 
+def lineage(index, authority: str) -> set[str]:
+    """The authority and, as the index spells them, the authorities it replaced (the register's successors, e.g.
+    Cumbria for Cumberland): their last inspection is the one before its first."""
+    from .authorities import fold, load_register
+
+    register = load_register()
+    wanted, found = {fold(authority)}, True
+    while found:  # the predecessors' predecessors too
+        before = {fold(a.name) for a in register if any(fold(name) in wanted for name in a.successors)}
+        found = bool(before - wanted)
+        wanted |= before
+    return {authority} | {name for name in {r.get("authority") for r in index.documents.values()} - {None}
+                          if fold(name) in wanted}
+
+
 def reports(index, authority: str) -> list[dict]:
-    """The authority's Ofsted inspection reports, oldest first, one per inspection (the copy with pages kept)."""
-    return _one_each(index, (record for record in index.documents.values() if record.get("authority") == authority
+    """The authority's Ofsted inspection reports, oldest first, one per inspection (the copy with pages kept),
+    after those of the authorities it replaced (lineage)."""
+    names = lineage(index, authority)
+    return _one_each(index, (record for record in index.documents.values() if record.get("authority") in names
                              and record.get("doc_type") == "inspection report"),
                      lambda record: record.get("inspection_start") or record.get("date") or record["doc_id"])
 
@@ -260,7 +277,8 @@ def _has_pages(index, record: dict) -> bool:
 def follow(searcher, authority: str, bar: float | None = None, action_bar: float = ACTION_BAR) -> Follow:
     """Every inspection of `authority` with its recommendations' chains."""
     index = searcher.index
-    timeline = sorted((r for r in index.documents.values() if r.get("authority") == authority),
+    names = lineage(index, authority)
+    timeline = sorted((r for r in index.documents.values() if r.get("authority") in names),
                       key=lambda record: (record.get("date") or "", record["doc_id"]))
     inspections = reports(index, authority)
     out, outcomes = [], Counter()
@@ -419,7 +437,7 @@ def visit_letters(index, report: dict, later: dict | None) -> list[dict]:
         return bool(date) and date[:size] > start[:size] and date < until[:len(date)]
 
     return _one_each(index, (record for record in index.documents.values()
-                             if record.get("authority") == report.get("authority")
+                             if record.get("authority") in _authorities(report, later)
                              and record.get("doc_type") in VISIT_TYPES and between(record.get("date") or "")
                              and record.get("inspection_start") not in reports_started),
                      lambda record: (record.get("doc_type"), record.get("date")))
@@ -427,8 +445,13 @@ def visit_letters(index, report: dict, later: dict | None) -> list[dict]:
 
 def plan_documents(index, report: dict, later: dict | None) -> set[str]:
     """The authority's improvement plans and council papers that answer `report` (see answers)."""
-    return {doc_id for doc_id, r in index.documents.items() if r.get("authority") == report.get("authority")
+    return {doc_id for doc_id, r in index.documents.items() if r.get("authority") in _authorities(report, later)
             and r.get("doc_type") in PLAN_TYPES and answers(r.get("date") or "", report, later)}
+
+
+def _authorities(report: dict, later: dict | None) -> set[str]:
+    """Whose papers can answer a report: its authority's, and the next report's when that is a successor's."""
+    return {report.get("authority"), (later or {}).get("authority", report.get("authority"))} - {None}
 
 
 def answers(date: str, report: dict, later: dict | None) -> bool:

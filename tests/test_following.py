@@ -479,3 +479,45 @@ def test_which_letters_fall_between_two_inspections():
     assert [record["doc_id"] for record in following.visit_letters(index, later, None)] == ["after"]
     assert following.visit_letters(index, {**report, "date": None}, later) == []  # an undated report: none
     assert following.letters_since(1) == "the letter since" and following.letters_since(3) == "the 3 letters since"
+
+
+def test_a_successor_authority_follows_its_predecessor_s_last_inspection(tmp_path, settings, monkeypatch, capsys):
+    """Cumbria became Cumberland and Westmorland and Furness in 2023 (the register's successors): each
+    successor's first inspection is the next one for Cumbria's recommendations, with its own plans."""
+    to_cumbria = EARLIER.replace("Exampleton", "Cumbria")
+    metadata = ("file,authority,doc_type,date\n"
+                "cumbria-2019.txt,Cumbria,,\ncumberland-2023.txt,Cumberland,,\nwestmorland-2023.txt,Westmorland and Furness,,\n"
+                "cumberland-plan.txt,Cumberland,improvement plan,2023-01\n"
+                "westmorland-plan.txt,Westmorland and Furness,improvement plan,2023-01\n")
+    corpus = write_files(tmp_path / "corpus", {
+        "cumbria-2019.txt": to_cumbria, "cumberland-2023.txt": LATER.replace("Exampleton", "Cumberland"),
+        "westmorland-2023.txt": LATER.replace("Exampleton", "Westmorland and Furness"),
+        "cumberland-plan.txt": PLAN.replace("Exampleton", "Cumberland"),
+        "westmorland-plan.txt": PLAN.replace("Exampleton", "Westmorland and Furness"), "metadata.csv": metadata})
+    embedder = HashingEmbedder()
+    build_index([corpus], settings.index, embedder, settings, progress=False, log=lambda *_: None)
+    searcher = Searcher(load_index(settings.index, settings), embedder, settings)
+    assert following.lineage(searcher.index, "Cumberland") == {"Cumberland", "Cumbria"}
+    assert following.lineage(searcher.index, "Cumbria") == {"Cumbria"}
+    for successor in ("Cumberland", "Westmorland and Furness"):
+        result = follow(searcher, successor, bar=0.3, action_bar=0.3)
+        first, last = result.inspections
+        assert first.record["authority"] == "Cumbria" and last.record["authority"] == successor
+        plans = first.chains[0]
+        assert "pathway plans" in plans.recommendation.text and plans.later_report["authority"] == successor
+        assert plans.later and all(link.passage.authority == successor for link in plans.later)
+        assert plans.actions and {link.passage.authority for link in plans.actions} == {successor}  # not the other's
+        assert {record["authority"] for record in result.timeline} == {"Cumbria", successor}
+        markdown = follow_markdown(successor, result.inspections)
+        assert "## Inspection of 2019-05-01 (requires improvement) of Cumbria" in markdown
+        assert list(csv.DictReader(io.StringIO(follow_csv(successor, result.inspections))))[0]["authority"] == "Cumbria"
+    alone = follow(searcher, "Cumbria", bar=0.3).inspections
+    assert len(alone) == 1 and all(chain.outcome == "no later inspection" for chain in alone[0].chains)
+    monkeypatch.setenv("INDEXER_MODEL", HashingEmbedder.name)
+    monkeypatch.setenv("INDEXER_INDEX", str(settings.index))
+    monkeypatch.setattr(embedding, "load_embedder", lambda settings=None: HashingEmbedder())
+    capsys.readouterr()
+    assert cli.main(["follow", "Cumberland"]) == 0
+    text = capsys.readouterr().out
+    assert "Inspection of May 2019 (requires improvement) of Cumbria: 2 recommendations" in text
+    assert "Inspection of Jun 2023 (good): 1 recommendation\n" in text

@@ -145,7 +145,8 @@ if authority:
         record = inspection.record
         grade = (record.get("grades") or {}).get("overall effectiveness")
         st.subheader(f"Inspection of {format_date(record.get('date'))}" + (f" ({grade})" if grade else "")
-                     + f": {len(inspection.chains)} recommendations", anchor=False)
+                     + (f" of {core.md(record.get('authority'))}" if record.get("authority") != authority else "")
+                     + f": {len(inspection.chains)} recommendation{'s' * (len(inspection.chains) != 1)}", anchor=False)
         if inspection.letters:
             st.caption("Ofsted's letters since: " + "; ".join(
                 core.md(f"{format_date(letter.get('date'))} {letter['doc_type']}") for letter in inspection.letters))
