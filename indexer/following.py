@@ -553,20 +553,39 @@ def on_theme(searcher, theme: str, filters=None, minimum: float = 0.45) -> list[
     close = searcher.retriever.passage_vectors(rows) @ query
     chosen = rows[close >= minimum]
     by_report: dict[str, list[dict]] = {}
+
+    def inspections_of(authority: str) -> list[dict]:
+        if authority not in by_report:
+            by_report[authority] = reports(index, authority)
+        return by_report[authority]
+
     out = []
     for row in chosen[np.argsort(-close[close >= minimum], kind="stable")]:
         passage = index.passages[row]
-        authority = passage.authority or ""
-        if authority not in by_report:
-            by_report[authority] = reports(index, authority)
-        inspections = by_report[authority]
+        inspections = inspections_of(passage.authority or "")
         ids = [record["doc_id"] for record in inspections]
         if passage.doc_id not in ids:  # a copy of a report the authority's list leaves out
             continue
         number = ids.index(passage.doc_id)
         if number + 1 < len(inspections):
             out.append(trace(searcher, passage, inspections[number], inspections[number + 1]))
+            continue
+        for successor in successors(index, passage.authority or ""):  # a reorganised authority's last report
+            theirs = [record["doc_id"] for record in inspections_of(successor)]
+            if passage.doc_id in theirs and theirs.index(passage.doc_id) + 1 < len(theirs):
+                later = inspections_of(successor)[theirs.index(passage.doc_id) + 1]
+                out.append(trace(searcher, passage, inspections[number], later))
     return out
+
+
+def successors(index, authority: str) -> list[str]:
+    """The authorities that replaced `authority` (the register's successors), as the index spells them."""
+    from .authorities import fold, load_register
+
+    named = {fold(name) for entry in load_register() if fold(entry.name) == fold(authority)
+             for name in entry.successors}
+    return sorted(name for name in {r.get("authority") for r in index.documents.values()} - {None}
+                  if fold(name) in named)
 
 
 def replace_kinds(filters, kinds: tuple[str, ...]):

@@ -513,6 +513,10 @@ def test_a_successor_authority_follows_its_predecessor_s_last_inspection(tmp_pat
         assert list(csv.DictReader(io.StringIO(follow_csv(successor, result.inspections))))[0]["authority"] == "Cumbria"
     alone = follow(searcher, "Cumbria", bar=0.3).inspections
     assert len(alone) == 1 and all(chain.outcome == "no later inspection" for chain in alone[0].chains)
+    assert following.successors(searcher.index, "Cumbria") == ["Cumberland", "Westmorland and Furness"]
+    across = following.on_theme(searcher, "pathway plans for care leavers")  # the researcher's view
+    assert sorted(chain.later_report["authority"] for chain in across
+                  if chain.recommendation.authority == "Cumbria") == ["Cumberland", "Westmorland and Furness"]
     monkeypatch.setenv("INDEXER_MODEL", HashingEmbedder.name)
     monkeypatch.setenv("INDEXER_INDEX", str(settings.index))
     monkeypatch.setattr(embedding, "load_embedder", lambda settings=None: HashingEmbedder())
