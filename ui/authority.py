@@ -67,7 +67,8 @@ def outcomes_chart(inspections) -> alt.Chart | None:
     order = list(dict.fromkeys(frame.sort_values("date")["inspection"]))
     return alt.Chart(frame).mark_bar().encode(
         y=alt.Y("inspection:N", sort=order, title=None, axis=alt.Axis(labelLimit=320)),
-        x=alt.X("count():Q", title="Recommendations of each inspection, by what the next one said"),
+        x=alt.X("count():Q", title="Recommendations of each inspection, by what the next one said",
+                axis=alt.Axis(tickMinStep=1, format="d")),
         color=alt.Color("outcome:N", title="At the next inspection", scale=alt.Scale(
             domain=list(OUTCOME_COLOURS), range=list(OUTCOME_COLOURS.values()))),
         tooltip=["inspection:N", "outcome:N", "count():Q"]).properties(height=70 + 36 * len(order))
