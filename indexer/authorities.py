@@ -147,6 +147,25 @@ def resolve(name: str | None) -> Authority | None:
     return by_alias.get(match.group("name")) if match else None
 
 
+def successors(name: str) -> tuple[str, ...]:
+    """The authorities that replaced a reorganised one (Cumbria: Cumberland, Westmorland and Furness), by name."""
+    authority = resolve(name)
+    return authority.successors if authority else ()
+
+
+def predecessors(name: str) -> tuple[str, ...]:
+    """The authorities `name` replaced, and theirs in turn (Cumberland: Cumbria), by name."""
+    found: list[str] = []
+    wanted = [fold(name)]
+    while wanted:
+        folded = wanted.pop()
+        for authority in load_register():
+            if authority.name not in found and any(fold(after) == folded for after in authority.successors):
+                found.append(authority.name)
+                wanted.append(fold(authority.name))
+    return tuple(found)
+
+
 def by_code(ons_code: str) -> Authority | None:
     """The authority with this ONS code."""
     return next((authority for authority in load_register() if authority.ons_code == ons_code), None)

@@ -31,6 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from . import tone
+from .authorities import predecessors, successors as register_successors
 from .passages import Passage, content_text
 from .practice_areas import areas, judgement_counts
 
@@ -237,18 +238,17 @@ class Follow:
 
 
 def lineage(index, authority: str) -> set[str]:
-    """The authority and, as the index spells them, the authorities it replaced (the register's successors, e.g.
+    """The authority and, as the index spells them, the authorities it replaced (the register's predecessors, e.g.
     Cumbria for Cumberland): their last inspection is the one before its first."""
-    from .authorities import fold, load_register
+    return {authority} | _as_indexed(index, predecessors(authority))
 
-    register = load_register()
-    wanted, found = {fold(authority)}, True
-    while found:  # the predecessors' predecessors too
-        before = {fold(a.name) for a in register if any(fold(name) in wanted for name in a.successors)}
-        found = bool(before - wanted)
-        wanted |= before
-    return {authority} | {name for name in {r.get("authority") for r in index.documents.values()} - {None}
-                          if fold(name) in wanted}
+
+def _as_indexed(index, names) -> set[str]:
+    """The authority names the index's documents carry that mean one of `names` (compared folded)."""
+    from .authorities import fold
+
+    wanted = {fold(name) for name in names}
+    return {name for name in {r.get("authority") for r in index.documents.values()} - {None} if fold(name) in wanted}
 
 
 def reports(index, authority: str) -> list[dict]:
@@ -341,6 +341,7 @@ def trace(searcher, recommendation: Passage, report: dict, later: dict | None, b
     """The plan actions that answer one recommendation, what Ofsted's letters since said on it (visit_links; the
     letters are visit_letters' when not given), and what the next inspection said on its theme."""
     index = searcher.index
+    bar = link_bar(index.manifest.get("model")) if bar is None else bar
     letters = visit_letters(index, report, later) if letters is None else letters
     visits = visit_links(searcher, recommendation, letters, bar)
     actions = tuple(link for link in candidates(searcher, recommendation, plan_documents(index, report, later),
@@ -360,7 +361,6 @@ def trace(searcher, recommendation: Passage, report: dict, later: dict | None, b
                          "a recommendation to the Local Safeguarding Children Board: the later report says nothing "
                          "of the board, or of the safeguarding partnership that replaced it", visits)
     models = models_for(index.manifest.get("model"))
-    bar = link_bar(index.manifest.get("model")) if bar is None else bar
     weighed = found[:MAX_CANDIDATES]
     linked = tuple(sorted((link for link in weighed if link.relevance >= bar), key=lambda link: -link.relevance)
                    )[:MAX_LINKS]
@@ -396,14 +396,12 @@ def judgement_of(recommendation: Passage, grades: dict) -> str:
     return min(counts, key=lambda judgement: (-counts[judgement], grade_value(grades[judgement])))
 
 
-def visit_links(searcher, recommendation: Passage, letters, bar: float | None = None) -> tuple[Link, ...]:
+def visit_links(searcher, recommendation: Passage, letters, bar: float) -> tuple[Link, ...]:
     """What each of the authority's Ofsted letters after the report and before the next inspection (`letters`,
     visit_letters') said on the recommendation: the passages the relevance model links, as in the next report (at most
     MAX_VISIT_LINKS a letter, letters oldest first). The model was trained on reports' passages only: on letters it
     is unmeasured (eval/FOLLOW.md). A recommendation to the safeguarding board is answered only by what a letter
     says of the board or the partnership, as in trace."""
-    index = searcher.index
-    bar = link_bar(index.manifest.get("model")) if bar is None else bar
     out: list[Link] = []
     for letter in letters:
         weighed = candidates(searcher, recommendation, {letter["doc_id"]}, LATER_KINDS)[:MAX_CANDIDATES]
@@ -580,12 +578,7 @@ def on_theme(searcher, theme: str, filters=None, minimum: float = 0.45) -> list[
 
 def successors(index, authority: str) -> list[str]:
     """The authorities that replaced `authority` (the register's successors), as the index spells them."""
-    from .authorities import fold, load_register
-
-    named = {fold(name) for entry in load_register() if fold(entry.name) == fold(authority)
-             for name in entry.successors}
-    return sorted(name for name in {r.get("authority") for r in index.documents.values()} - {None}
-                  if fold(name) in named)
+    return sorted(_as_indexed(index, register_successors(authority)))
 
 
 def replace_kinds(filters, kinds: tuple[str, ...]):
